@@ -1,0 +1,1 @@
+"""Live2D Cubism model tools: pure (no DB, no network, no printing)."""

@@ -1,0 +1,218 @@
+"""The one error tree of the TinyTalk toolkit.
+
+Every error the SDK raises derives from :class:`TinyTalkError`. The CLI maps each class to an exit code
+through :attr:`TinyTalkError.exit_code` (one place: ``tinytalk_cli.main``)::
+
+    TinyTalkError                      1  anything else that went wrong
+    ├── ConfigError                    3  unknown profile, malformed TOML, missing setting or key
+    │   └── MissingCredentialError     3  a secret the command needs is not configured
+    ├── ValidationError                4  bad input: setting value, CSV rows, Live2D findings, request fields
+    ├── NotFoundError                  5  the thing named does not exist
+    ├── ConflictError                  6  someone else changed it first (optimistic locking), duplicates
+    ├── DatabaseError                  7  the database cannot be reached or refused the statement
+    │   └── SchemaDriftError           8  `db check` found drift between models and database
+    ├── APIError                       9  the TinyTalk HTTP API (see tinytalk_sdk._client)
+    │   ├── APIConnectionError            could not reach (connection refused, DNS, dropped)
+    │   │   └── APITimeoutError
+    │   ├── APIResponseError              the server answered something that is not the contract
+    │   └── APIStatusError                the server refused: status, body, request id
+    │       ├── AuthenticationError  401/403
+    │       ├── APINotFoundError     404   (also a NotFoundError)
+    │       ├── APIValidationError   400/422 (also a ValidationError)
+    │       ├── RateLimitError       429   (retry_after)
+    │       └── ServerError          5xx
+    ├── ProviderError                10 OpenAI / ElevenLabs / HeyGen (names the provider)
+    ├── PublishError                 11 CDN publishing
+    ├── CheckFailedError             12 a smoke stage or a QA threshold failed
+    └── AbortedError                 13 the user declined a confirmation (or no TTY and no --yes)
+
+Messages are one line, name the file / row / field / endpoint at fault, and never contain a secret:
+use :func:`tinytalk_sdk.redact` on anything that could hold one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APINotFoundError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "APIValidationError",
+    "AbortedError",
+    "AuthenticationError",
+    "CheckFailedError",
+    "ConfigError",
+    "ConflictError",
+    "DatabaseError",
+    "MissingCredentialError",
+    "NotFoundError",
+    "ProviderError",
+    "PublishError",
+    "RateLimitError",
+    "SchemaDriftError",
+    "ServerError",
+    "TinyTalkError",
+    "ValidationError",
+]
+
+
+class TinyTalkError(Exception):
+    """Root of every error the toolkit raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(TinyTalkError):
+    exit_code = 3
+
+
+class MissingCredentialError(ConfigError):
+    """A secret is needed and not configured. ``setting`` names it (``openai_api_key``)."""
+
+    def __init__(self, setting: str, *, profile: str = "default", hint: str | None = None) -> None:
+        env = "TINYTALK_" + setting.upper()
+        super().__init__(
+            f"missing setting '{setting}' for profile '{profile}'",
+            hint=hint or f"set it with `tinytalk config set {setting}` or the {env} environment variable",
+        )
+        self.setting = setting
+        self.profile = profile
+
+
+class ValidationError(TinyTalkError):
+    """Bad input. ``errors`` lists every problem found, not just the first."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, errors: list[Any] | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.errors: list[Any] = list(errors or [])
+
+
+class NotFoundError(TinyTalkError):
+    exit_code = 5
+
+
+class ConflictError(TinyTalkError):
+    exit_code = 6
+
+
+class DatabaseError(TinyTalkError):
+    exit_code = 7
+
+
+class SchemaDriftError(DatabaseError):
+    exit_code = 8
+
+
+class APIError(TinyTalkError):
+    """An error talking to the TinyTalk API. Carries the endpoint and method, never the token."""
+
+    exit_code = 9
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        method: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.endpoint = endpoint
+        self.method = method
+        self.status = status
+        self.request_id = request_id
+        self.body = body
+
+
+class APIConnectionError(APIError):
+    pass
+
+
+class APITimeoutError(APIConnectionError):
+    pass
+
+
+class APIResponseError(APIError):
+    """The server answered, but not with the contract (HTML instead of JSON, truncated stream, …)."""
+
+
+class APIStatusError(APIError):
+    pass
+
+
+class AuthenticationError(APIStatusError):
+    pass
+
+
+class APINotFoundError(APIStatusError, NotFoundError):
+    exit_code = 9
+
+
+class APIValidationError(APIStatusError, ValidationError):
+    exit_code = 9
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        errors = kwargs.pop("errors", None)
+        APIStatusError.__init__(self, message, **kwargs)
+        self.errors = list(errors or [])
+
+
+class RateLimitError(APIStatusError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    pass
+
+
+class ProviderError(TinyTalkError):
+    """An outside provider failed. ``provider`` is ``openai``, ``elevenlabs`` or ``heygen``."""
+
+    exit_code = 10
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(f"{provider}: {message}", hint=hint)
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+class PublishError(TinyTalkError):
+    exit_code = 11
+
+
+class CheckFailedError(TinyTalkError):
+    exit_code = 12
+
+
+class AbortedError(TinyTalkError):
+    exit_code = 13

@@ -1,0 +1,80 @@
+"""Engines and transactions. Nothing connects at import time: callers make an engine from a URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import ConfigError, DatabaseError
+from .._redact import redact
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+__all__ = ["make_engine", "transaction"]
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the settings TinyTalk needs (utf8mb4, UTC, SQLite foreign keys on)."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"bad database URL '{redact(url)}'", hint="e.g. sqlite:///path.db or "
+                          "mysql+pymysql://user:pw@host/db?charset=utf8mb4") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+    elif backend in ("mysql", "mariadb"):
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_recycle", 3600)
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", 5)
+        connect_args.setdefault("init_command", "SET time_zone = '+00:00'")
+    else:
+        raise ConfigError(f"unsupported database '{backend}' in '{redact(url)}' (use sqlite or mysql+pymysql)")
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError as exc:
+        raise ConfigError(f"bad database URL '{redact(url)}': {exc}") from None
+    if backend == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One ORM session in one transaction: commit on success, roll back on any error.
+
+    Driver errors become :class:`DatabaseError` with the URL's password masked.
+    """
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        raise DatabaseError(
+            f"database {redact(engine.url.render_as_string(hide_password=True))}: "
+            f"{redact(str(exc.orig).splitlines()[0] if exc.orig else str(exc))}"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"database error: {redact(str(exc).splitlines()[0])}") from None
