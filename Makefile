@@ -30,7 +30,6 @@ demo: $(STAMP)
 # Static checks, then the whole test suite on SQLite and a real MariaDB.
 check: $(DEVSTAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check tinytalk_sdk tinytalk_cli live2d_tools || true
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

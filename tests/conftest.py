@@ -14,6 +14,13 @@ import pytest
 
 from tests._mariadb import MariaDB, start_mariadb
 
+# Shared fixtures of an area (api server, sshd, S3, provider fakes) live in tests/plugins/<name>.py.
+pytest_plugins = sorted(
+    f"tests.plugins.{p.stem}"
+    for p in (Path(__file__).parent / "plugins").glob("*.py")
+    if not p.stem.startswith("_")
+)
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 

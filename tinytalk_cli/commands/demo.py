@@ -1,9 +1,56 @@
-"""`tinytalk demo`: placeholder until its issue lands."""
+"""`tinytalk demo`: the toolkit end to end on embedded defaults.
+
+Each area adds one step module in ``tinytalk_cli/demo_steps/`` with ``def run(env: DemoEnv) -> None``;
+STEPS fixes their order. The demo stops at the first failing step with that step's error.
+"""
 
 from __future__ import annotations
 
+import importlib
+import time
+from typing import Annotated
+
 import typer
+
+from .._context import get_ctx
+from .._options import JsonOpt
+
+STEPS = ["db", "server", "api", "live2d", "admin", "smoke"]
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("demo")
+    def demo(
+        ctx: typer.Context,
+        only: Annotated[
+            list[str] | None, typer.Option("--only", help=f"Run only these steps ({', '.join(STEPS)}).")
+        ] = None,
+        json_: JsonOpt = False,
+    ) -> None:
+        """Show what the toolkit does, end to end, on the profile's database (SQLite by default).
+
+        Example: TINYTALK_DATA_DIR=$(mktemp -d) tinytalk demo
+        """
+        from ..demo_steps import DemoEnv
+
+        from .._output import print_json
+
+        env = DemoEnv(app=get_ctx(ctx), quiet=json_)
+        for name in STEPS:
+            if only and name not in only:
+                continue
+            try:
+                module = importlib.import_module(f"tinytalk_cli.demo_steps.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"tinytalk_cli.demo_steps.{name}":
+                    raise
+                continue
+            env.heading(name)
+            started = time.perf_counter()
+            try:
+                module.run(env)
+            finally:
+                env.results.append({"step": name, "seconds": round(time.perf_counter() - started, 3)})
+        env.close()
+        if json_:
+            print_json({"steps": env.results, "facts": env.facts})
