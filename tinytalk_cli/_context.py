@@ -53,7 +53,7 @@ class AppContext:
 
         try:
             return getpass.getuser()
-        except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        except Exception:  # no passwd entry in some containers
             return os.environ.get("USER", "unknown")
 
 

@@ -14,6 +14,7 @@ Reading the config never touches the network or the database; nothing happens at
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -234,10 +235,9 @@ def write_setting(cfg: Config, key: str, value: str | None, *, use_keyring: bool
             import keyring
 
             if value is None:
-                try:
+                # Deleting an absent secret raises in most backends; absent is what we want.
+                with contextlib.suppress(Exception):
                     keyring.delete_password(f"tinytalk:{cfg.profile}", key)
-                except Exception:  # noqa: BLE001 - absent is fine
-                    pass
             else:
                 keyring.set_password(f"tinytalk:{cfg.profile}", key, value)
             return "keyring"

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import importlib
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .._context import get_ctx
 from .._options import JsonOpt
+
+if TYPE_CHECKING:
+    from ..demo_steps import DemoEnv
 
 STEPS = ["db", "server", "api", "live2d", "admin", "smoke"]
 
@@ -31,26 +34,31 @@ def register(app: typer.Typer) -> None:
 
         Example: TINYTALK_DATA_DIR=$(mktemp -d) tinytalk demo
         """
+        from .._output import print_json
         from ..demo_steps import DemoEnv
 
-        from .._output import print_json
-
         env = DemoEnv(app=get_ctx(ctx), quiet=json_)
-        for name in STEPS:
-            if only and name not in only:
-                continue
-            try:
-                module = importlib.import_module(f"tinytalk_cli.demo_steps.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"tinytalk_cli.demo_steps.{name}":
-                    raise
-                continue
-            env.heading(name)
-            started = time.perf_counter()
-            try:
-                module.run(env)
-            finally:
-                env.results.append({"step": name, "seconds": round(time.perf_counter() - started, 3)})
-        env.close()
+        try:
+            _run_steps(env, only)
+        finally:
+            env.close()
         if json_:
             print_json({"steps": env.results, "facts": env.facts})
+
+
+def _run_steps(env: DemoEnv, only: list[str] | None) -> None:
+    for name in STEPS:
+        if only and name not in only:
+            continue
+        try:
+            module = importlib.import_module(f"tinytalk_cli.demo_steps.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tinytalk_cli.demo_steps.{name}":
+                raise
+            continue
+        env.heading(name)
+        started = time.perf_counter()
+        try:
+            module.run(env)
+        finally:
+            env.results.append({"step": name, "seconds": round(time.perf_counter() - started, 3)})
