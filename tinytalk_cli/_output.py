@@ -72,13 +72,13 @@ def out_console() -> Console:
 
 
 def info(message: str) -> None:
-    err_console().print(message, markup=False)
+    err_console().print(message, markup=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
     console = err_console()
     console.print("Warning:", style="yellow", end=" ")
-    console.print(message, markup=False)
+    console.print(message, markup=False, soft_wrap=True)
 
 
 def json_default(value: Any) -> Any:

@@ -50,9 +50,9 @@ def _fail(message: str, hint: str | None = None) -> None:
 
     console = err_console()
     console.print("Error:", style="bold red", end=" ")
-    console.print(redact(message), markup=False, highlight=False)
+    console.print(redact(message), markup=False, highlight=False, soft_wrap=True)
     if hint:
-        console.print(f"hint: {redact(hint)}", style="dim", markup=False, highlight=False)
+        console.print(f"hint: {redact(hint)}", style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 class TinyTalkGroup(TyperGroup):

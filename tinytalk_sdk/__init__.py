@@ -30,6 +30,32 @@ from ._exceptions import (
 from ._redact import mask, redact
 from ._version import __version__
 
+# The HTTP client pulls in httpx and pydantic: load it on first use so `import tinytalk_sdk` (and the CLI's
+# start-up) stays light.
+_LAZY = {
+    "TinyTalk": "._client",
+    "AsyncTinyTalk": "._client",
+    "RetryPolicy": "._retry",
+    "ChatStream": "._streaming",
+    "AsyncChatStream": "._streaming",
+    "DeltaEvent": "._streaming",
+    "DoneEvent": "._streaming",
+    "ErrorEvent": "._streaming",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    if name == "types":
+        import importlib
+
+        return importlib.import_module(".types", __name__)
+    raise AttributeError(f"module 'tinytalk_sdk' has no attribute {name!r}")
+
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -39,21 +65,30 @@ __all__ = [
     "APITimeoutError",
     "APIValidationError",
     "AbortedError",
+    "AsyncChatStream",
+    "AsyncTinyTalk",
     "AuthenticationError",
+    "ChatStream",
     "CheckFailedError",
     "ConfigError",
     "ConflictError",
     "DatabaseError",
+    "DeltaEvent",
+    "DoneEvent",
+    "ErrorEvent",
     "MissingCredentialError",
     "NotFoundError",
     "ProviderError",
     "PublishError",
     "RateLimitError",
+    "RetryPolicy",
     "SchemaDriftError",
     "ServerError",
+    "TinyTalk",
     "TinyTalkError",
     "ValidationError",
     "__version__",
     "mask",
     "redact",
+    "types",
 ]

@@ -1,9 +1,75 @@
-"""`tinytalk serve`: placeholder until its issue lands."""
+"""`tinytalk serve`: the local TinyTalk API server (all 25 endpoints) on the profile's database."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from .._options import JsonOpt
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option("--host", help="Interface to listen on (loopback by default).")] = (
+            "127.0.0.1"
+        ),
+        port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port (0 = any free one).")] = 8787,
+        offline: Annotated[
+            bool, typer.Option("--offline", help="Offline providers even where vendor keys are configured.")
+        ] = False,
+        faults: Annotated[
+            str | None,
+            typer.Option("--faults", envvar="TINYTALK_FAULTS",
+                         help="Fault plan for QA, e.g. 'get_sessions.php:429:2' (see docs/server.md)."),
+        ] = None,
+        json_: JsonOpt = False,
+    ) -> None:
+        """Run the local TinyTalk API server: migrates the database first, then serves /api/*.php,
+        /assets/live2d/ (the CDN folder) and /uploads/ until Ctrl-C.
+
+        Example: tinytalk serve --host 127.0.0.1 --port 8787
+        """
+        import uvicorn
+
+        from tinytalk_sdk.db.migrate import create_database_if_missing, upgrade
+        from tinytalk_sdk.providers.base import UsageRecorder
+        from tinytalk_sdk.server import create_app
+        from tinytalk_sdk.server.faults import parse_faults
+        from tinytalk_sdk.server.paths import server_folders
+
+        from .._context import get_ctx
+        from .._output import info, print_json, warn
+
+        app_ctx = get_ctx(ctx)
+        config = app_ctx.config
+        if faults:
+            parse_faults(faults)  # a typo is a usage error now, not a surprise later
+        engine = app_ctx.engine
+        create_database_if_missing(engine)
+        upgrade(engine)
+        uploads, cdn = server_folders(config)
+        cdn.mkdir(parents=True, exist_ok=True)
+        recorder = UsageRecorder(engine)
+        if offline:
+            providers = None
+        else:
+            from tinytalk_sdk.providers.factory import build_providers, provider_sources
+
+            providers = build_providers(config, recorder)
+            real = {slot: src for slot, src in provider_sources(config).items() if src != "offline"}
+            if real:
+                info("providers: " + ", ".join(f"{slot}={src}" for slot, src in real.items()) + " (others offline)")
+        api = create_app(engine, providers=providers, uploads_dir=uploads, cdn_dir=cdn, fault=faults or "",
+                         cleanup_token=config.get("cleanup_token"), recorder=recorder)
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{port}/api"
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            warn(f"listening on {host}: anyone who can reach it can use this API (no TLS)")
+        if json_:
+            print_json({"url": url, "uploads_dir": str(uploads), "cdn_dir": str(cdn)})
+        info(f"TinyTalk API on {url}  (CDN {cdn} at /assets/live2d/, uploads {uploads}); Ctrl-C stops")
+        uvicorn.run(api, host=host, port=port, log_level="debug" if app_ctx.debug else "warning",
+                    access_log=app_ctx.debug, lifespan="off", timeout_graceful_shutdown=3)

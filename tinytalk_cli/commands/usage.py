@@ -1,7 +1,139 @@
-"""`tinytalk usage`: placeholder until its issue lands."""
+"""`tinytalk usage`: provider usage and estimated cost from api_usage_logs."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="usage commands.", no_args_is_help=True)
+from .._context import get_ctx, output_format
+from .._options import CsvOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from tinytalk_sdk.pricing import PriceTable
+
+    from .._context import AppContext
+
+app = typer.Typer(
+    help="Provider usage and estimated cost (api_usage_logs): report, export.\n\n"
+    "Example: tinytalk usage report --from 2026-11-01 --by day --exclude-tag smoke",
+    no_args_is_help=True,
+)
+
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="Start (inclusive): 2026-11-01, 2026-11-01T08:00 or 7d (ago). "
+                             "Default: 30d.")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="End: a date includes that whole day. Default: now.")]
+ExcludeTagOpt = Annotated[
+    list[str] | None, typer.Option("--exclude-tag", help="Leave out rows with this tag (e.g. smoke); repeatable.")
+]
+METRICS = ["calls", "errors", "input_tokens", "output_tokens", "characters", "audio_minutes", "session_minutes",
+           "latency_p50_ms", "latency_p95_ms", "cost_usd"]
+
+
+def _range(start: str | None, end: str | None) -> tuple[Any, Any]:
+    from tinytalk_sdk.admin._when import parse_instant
+
+    return (parse_instant(start or "30d", field="--from"), parse_instant(end, field="--to", end=True))
+
+
+def _price_table(app_ctx: AppContext, path: Path | None) -> PriceTable:
+    from tinytalk_sdk.pricing import load_price_table
+
+    return load_price_table(path or app_ctx.config.get("price_table"))
+
+
+@app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by: Annotated[str, typer.Option("--by", help="Group by service, day, user, school or model.")] = "service",
+    exclude_tag: ExcludeTagOpt = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help="Only this service; repeatable.")] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Also draw cost per day per service to a .png or .svg file.")
+    ] = None,
+    price_table: Annotated[
+        Path | None, typer.Option("--price-table", help="Price table TOML (default: setting price_table, "
+                                  "else the built-in one).")
+    ] = None,
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+) -> None:
+    """Calls, errors, tokens, characters, audio minutes, latency p50/p95 and estimated cost per group.
+
+    Stored costs are used; rows without one are priced from the price table the report names.
+
+    Example: tinytalk usage report --from 2026-11-01 --to 2026-11-30 --by school --chart cost.png
+    """
+    from tinytalk_sdk.admin.usage import GROUPINGS, cost_by_day, usage_report
+
+    from .._output import info, print_json, print_rows, stdout_is_tty
+
+    if by not in GROUPINGS:
+        raise typer.BadParameter(f"choose one of {', '.join(GROUPINGS)}", param_hint="--by")
+    fmt = output_format(json_, csv_)
+    app_ctx = get_ctx(ctx)
+    table = _price_table(app_ctx, price_table)
+    first, last = _range(start, end)
+    tags = exclude_tag or []
+    report = usage_report(app_ctx.engine, by=by, start=first, end=last, exclude_tags=tags, services=service,
+                          price_table=table)
+    columns = [by, *(["email"] if by == "user" else []), *METRICS]
+    if json_:
+        print_json(report.to_dict())
+    else:
+        print_rows(report.rows, columns, fmt=fmt, title=f"Usage by {by}")
+    stored = ", ".join(report.stored_price_tables) or "none"
+    info(f"price table {table.version} ({table.source}) for rows without a stored cost; stored costs used "
+         f"tables: {stored}. Total ${report.totals['cost_usd']:.2f} over {report.totals['calls']} call(s)"
+         + (f"; {report.totals['uncosted_calls']} call(s) with no price" if report.totals["uncosted_calls"] else ""))
+    points = None
+    if chart is not None:
+        from tinytalk_sdk.admin.usage_chart import render_chart
+
+        points = cost_by_day(app_ctx.engine, start=first, end=last, exclude_tags=tags, price_table=table)
+        render_chart(points, chart)
+        info(f"chart written to {chart}")
+    if not json_ and not csv_ and stdout_is_tty():
+        from tinytalk_sdk.admin.usage_chart import series_by_service, sparkline
+
+        if points is None:
+            points = cost_by_day(app_ctx.engine, start=first, end=last, exclude_tags=tags, price_table=table)
+        days, series = series_by_service(points)
+        if days:
+            daily = [sum(values[i] for values in series.values()) for i in range(len(days))]
+            info(f"cost/day {days[0]} {sparkline(daily)} {days[-1]}")
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    exclude_tag: ExcludeTagOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    csv_: Annotated[bool, typer.Option("--csv", help="CSV with a header row (the only format; the default).")
+                    ] = True,
+) -> None:
+    """Stream raw api_usage_logs rows as CSV (constant memory).
+
+    Example: tinytalk usage export --csv --from 2026-11-01 -o usage-november.csv
+    """
+    from tinytalk_sdk.admin.usage import export_usage
+
+    from .._output import info
+
+    app_ctx = get_ctx(ctx)
+    first, last = _range(start, end)
+    if output is None:
+        count = export_usage(app_ctx.engine, sys.stdout, start=first, end=last, exclude_tags=exclude_tag or [])
+        sys.stdout.flush()
+    else:
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            count = export_usage(app_ctx.engine, fh, start=first, end=last, exclude_tags=exclude_tag or [])
+    info(f"exported {count} usage row(s)" + (f" to {output}" if output else ""))

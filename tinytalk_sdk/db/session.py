@@ -31,7 +31,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"bad database URL '{redact(url)}': cannot create its folder ({exc.strerror})"
+                ) from None
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
     elif backend in ("mysql", "mariadb"):
         if "charset" not in parsed.query:
@@ -40,6 +45,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_recycle", 3600)
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("connect_timeout", 5)
+        # connect_timeout does not bound a handshake that never answers; a generous read timeout does,
+        # without cutting off the long reports (they stream in chunks well under this).
+        connect_args.setdefault("read_timeout", 600)
         connect_args.setdefault("init_command", "SET time_zone = '+00:00'")
     else:
         raise ConfigError(f"unsupported database '{backend}' in '{redact(url)}' (use sqlite or mysql+pymysql)")

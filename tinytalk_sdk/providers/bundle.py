@@ -4,10 +4,11 @@ The server takes one :class:`Providers` bundle: speech-to-text, chat, text-to-sp
 :func:`tinytalk_sdk.providers.offline.make_offline_providers` builds the offline bundle; the OpenAI /
 ElevenLabs / HeyGen adapters build a real one from the config and plug into the same four slots.
 
-Usage logging: the server wraps every call it makes to a provider in ``UsageRecorder.call`` and fills the
-entry from what the call returned (tokens, characters, audio seconds, session minutes). An adapter that
-records its own rows sets ``records_usage = True`` and the server leaves it alone, so there is always
-exactly one ``api_usage_logs`` row per provider call.
+Usage logging, exactly one ``api_usage_logs`` row per provider call: a provider that records its own calls
+(all of ours: offline, OpenAI, ElevenLabs, HeyGen) sets ``records_usage = True`` and writes through its
+``recorder``; the server then only passes the :class:`CallContext`. For any other provider the server wraps
+each call in ``UsageRecorder.call`` itself and fills the row from what the call returned. A provider whose
+``recorder`` has no engine (rows in memory) is rebound by ``create_app`` to the server's database.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1452 @@
+"""Validate a Live2D model folder, model3.json or zip like the Cubism runtime would (LIVE2D.md §6).
+
+Order: find the entry model3.json (or a Cubism 2 model.json), resolve every reference relative to it, parse
+each referenced JSON once, parse the moc3 once, then cross-check every ID against the moc3 (XREF-*), then
+the TinyTalk emotions, then (optionally) the real Cubism Core in a child process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+import tempfile
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .emotions import EMOTIONS, MAPPING_FILE, EmotionMap, load_mapping, resolve_emotions
+from .moc3 import LATEST_MOC_VERSION, Moc3Info, parse_moc3
+from .report import Finding, ModelInfo, Report
+from .rules import RULES
+from .ziputil import ZipLimits, safe_extract
+
+__all__ = ["Finding", "Report", "validate"]
+
+# A texture with more pixels than this is treated as a decompression bomb and never decoded.
+BOMB_PIXELS = 16384 * 16384
+_SOURCE_EXT = (".cmo3", ".can3", ".psd", ".cmo", ".canvas")
+_M3_TOP = {"Version", "FileReferences", "Groups", "HitAreas", "Layout"}
+_M3_REFS = {"Moc", "Textures", "Physics", "Pose", "DisplayInfo", "UserData", "MotionSync", "Expressions", "Motions"}
+_M3_MOTION = {"File", "Sound", "FadeInTime", "FadeOutTime", "MotionSync"}
+_LAYOUT = {"width", "height", "x", "y", "center_x", "center_y", "top", "bottom", "left", "right"}
+_ROLE_EXT = {
+    "Moc": (".moc3",),
+    "Textures": (".png", ".jpg", ".jpeg", ".webp"),
+    "Physics": (".physics3.json",),
+    "Pose": (".pose3.json",),
+    "DisplayInfo": (".cdi3.json",),
+    "UserData": (".userdata3.json",),
+    "MotionSync": (".motionsync3.json",),
+    "Expressions": (".exp3.json",),
+    "Motions": (".motion3.json",),
+    "Sound": (".wav", ".mp3", ".ogg", ".m4a"),
+}
+_MOUTH = re.compile(r"mouth", re.IGNORECASE)
+
+
+def _num(v: Any) -> bool:
+    """A JSON number (bool is not a number here, though Python's True is an int)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _esc(key: str | int) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _ptr(*keys: str | int) -> str:
+    return "".join("/" + _esc(k) for k in keys)
+
+
+class _Checker:
+    """State of one validation run: the folder, its file index, parsed files and the findings."""
+
+    def __init__(self, root: Path, max_moc_version: int | None, max_texture_size: int) -> None:
+        self.root = root
+        self.findings: list[Finding] = []
+        self.info = ModelInfo()
+        self.max_moc_version = max_moc_version
+        self.max_texture_size = max_texture_size
+        self.files: dict[str, Path] = {}
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                self.files[p.relative_to(root).as_posix()] = p
+        self.lower: dict[str, list[str]] = {}
+        self.nfc: dict[str, str] = {}
+        for rel in self.files:
+            self.lower.setdefault(rel.lower(), []).append(rel)
+            self.nfc.setdefault(unicodedata.normalize("NFC", rel), rel)
+        self.referenced: set[str] = set()
+        self.base = ""  # folder of the entry model3.json inside root ("" = root); references are relative to it
+        self.moc: Moc3Info | None = None
+        self.cdi_parts: set[str] = set()
+        self.param_uses: list[tuple[str, str, str, float | None]] = []  # (file, pointer, id, value)
+        self.part_uses: list[tuple[str, str, str]] = []
+
+    # -- findings ---------------------------------------------------------------------------------
+    def add(self, rule_id: str, file: str, pointer: str, message: str, hint: str) -> None:
+        self.findings.append(Finding(rule_id, RULES[rule_id].severity, file, pointer, message, hint))
+
+    # -- references -------------------------------------------------------------------------------
+    def resolve(self, owner: str, pointer: str, ref: Any, base: str | None = None) -> str | None:
+        """Resolve a path written in ``owner`` at ``pointer``; returns the on-disk relative path or None."""
+        if not isinstance(ref, str) or not ref.strip():
+            self.add(
+                "REF-001", owner, pointer, "the file path is empty", "Write the file name relative to the model3.json."
+            )
+            return None
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", ref) or ref.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:", ref):
+            self.add(
+                "REF-001",
+                owner,
+                pointer,
+                f"path '{ref}' is absolute or a URL",
+                "Use a path relative to the model3.json folder, e.g. 'motions/idle.motion3.json'.",
+            )
+            return None
+        if "\\" in ref:
+            self.add("REF-006", owner, pointer, f"path '{ref}' uses backslashes", "Use forward slashes '/'.")
+        if any(c in ref for c in "#?%"):
+            self.add(
+                "REF-007",
+                owner,
+                pointer,
+                f"path '{ref}' contains '#', '?' or '%', which break URL loading",
+                "Rename the file without those characters and update the reference.",
+            )
+        if " " in ref or not ref.isascii():
+            self.add(
+                "REF-008",
+                owner,
+                pointer,
+                f"path '{ref}' contains spaces or non-ASCII characters",
+                "Rename the file with ASCII letters, digits, '-', '_' and '.' only.",
+            )
+        base = self.base if base is None else base
+        depth = len(PurePosixPath(base).parts) if base else 0
+        parts: list[str] = list(PurePosixPath(base).parts) if base else []
+        for part in PurePosixPath(ref.replace("\\", "/")).parts:
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if len(parts) <= depth:
+                    self.add(
+                        "REF-002",
+                        owner,
+                        pointer,
+                        f"path '{ref}' points outside the model folder",
+                        "Keep every file inside the model folder and reference it without '..'.",
+                    )
+                    return None
+                parts.pop()
+            else:
+                parts.append(part)
+        rel = "/".join(parts)
+        if rel in self.files:
+            found = rel
+        elif rel.lower() in self.lower:
+            found = self.lower[rel.lower()][0]
+            self.add(
+                "REF-004",
+                owner,
+                pointer,
+                f"'{ref}' is written with different letter case than the file on disk '{found}'",
+                f"Change the reference to '{found}' (or rename the file): the CDN is case-sensitive.",
+            )
+        elif unicodedata.normalize("NFC", rel) in self.nfc:
+            found = self.nfc[unicodedata.normalize("NFC", rel)]
+            self.add(
+                "REF-005",
+                owner,
+                pointer,
+                f"'{ref}' matches '{found}' only after Unicode normalisation (NFC/NFD)",
+                "Rename the file with plain ASCII characters and update the reference.",
+            )
+        else:
+            self.add(
+                "REF-003",
+                owner,
+                pointer,
+                f"file '{ref}' does not exist",
+                "Add the file to the model folder or fix the path (relative to the model3.json).",
+            )
+            return None
+        self.referenced.add(found)
+        if self.files[found].stat().st_size == 0:
+            self.add("PKG-003", found, "", "the file is empty (0 bytes)", "Re-export the file from Cubism Editor.")
+            return None
+        return found
+
+    def role_ext(self, owner: str, pointer: str, ref: str, role: str) -> None:
+        exts = _ROLE_EXT[role]
+        if not ref.lower().endswith(exts):
+            self.add(
+                "M3-016",
+                owner,
+                pointer,
+                f"'{ref}' is used as {role} but does not end in {' or '.join(exts)}",
+                "Check that the right file is referenced; Cubism Editor names it with that extension.",
+            )
+
+    # -- JSON ------------------------------------------------------------------------------------
+    def load_json(self, rel: str) -> dict[str, Any] | None:
+        raw = self.files[rel].read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            self.add(
+                "JSON-002",
+                rel,
+                "",
+                "the file starts with a UTF-8 byte order mark (BOM)",
+                "Save the file as UTF-8 without BOM.",
+            )
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.add("JSON-001", rel, "", f"the file is not valid UTF-8 (byte {exc.start})", "Save it as UTF-8.")
+            return None
+
+        def bad_constant(name: str) -> Any:
+            raise _BadConstant(name)
+
+        try:
+            obj = json.loads(text, parse_constant=bad_constant)
+        except _BadConstant as exc:
+            self.add(
+                "JSON-003",
+                rel,
+                "",
+                f"the file contains the non-standard literal {exc.args[0]}",
+                "Replace NaN/Infinity with real numbers.",
+            )
+            return None
+        except ValueError as exc:
+            self.add("JSON-001", rel, "", f"the file is not valid JSON ({exc})", "Fix the syntax or re-export it.")
+            return None
+        if not isinstance(obj, dict):
+            self.add("JSON-001", rel, "", "the JSON root is not an object", "Re-export the file from Cubism Editor.")
+            return None
+        return obj
+
+    def unknown_keys(self, rel: str, pointer: str, obj: dict[str, Any], allowed: set[str]) -> None:
+        for key in obj:
+            if key not in allowed:
+                self.add(
+                    "JSON-004",
+                    rel,
+                    _ptr_join(pointer, key),
+                    f"unknown key '{key}' (the official schema does not define it; other runtimes ignore it)",
+                    f"Remove it, or check its spelling against: {', '.join(sorted(allowed))}.",
+                )
+
+
+class _BadConstant(ValueError):
+    pass
+
+
+def _parent(rel: str) -> str:
+    parent = PurePosixPath(rel).parent.as_posix()
+    return "" if parent == "." else parent
+
+
+def _ptr_join(pointer: str, *keys: str | int) -> str:
+    return pointer + _ptr(*keys)
+
+
+# ---------------------------------------------------------------------------------------------------
+# model3.json
+# ---------------------------------------------------------------------------------------------------
+
+
+def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
+    """Check model3.json structure and resolve its references; returns role -> resolved paths."""
+    refs_out: dict[str, Any] = {"Expressions": [], "Motions": []}
+    c.unknown_keys(rel, "", m3, _M3_TOP)
+    if not _num(m3.get("Version")):
+        c.add("M3-001", rel, "/Version", "Version is missing or not a number", 'Add "Version": 3.')
+    fr = m3.get("FileReferences")
+    if not isinstance(fr, dict):
+        c.add(
+            "M3-002",
+            rel,
+            "/FileReferences",
+            "FileReferences is missing or not an object",
+            "Re-export the model from Cubism Editor.",
+        )
+        return refs_out
+    c.unknown_keys(rel, "/FileReferences", fr, _M3_REFS)
+    moc = fr.get("Moc")
+    if not isinstance(moc, str):
+        c.add(
+            "M3-003",
+            rel,
+            "/FileReferences/Moc",
+            "FileReferences.Moc is missing or not a string",
+            'Add "Moc": "<name>.moc3".',
+        )
+    else:
+        c.role_ext(rel, "/FileReferences/Moc", moc, "Moc")
+        refs_out["Moc"] = c.resolve(rel, "/FileReferences/Moc", moc)
+    tex = fr.get("Textures")
+    if not isinstance(tex, list) or not tex or not all(isinstance(t, str) for t in tex):
+        c.add(
+            "M3-004",
+            rel,
+            "/FileReferences/Textures",
+            "FileReferences.Textures is missing, empty or not a list of file names",
+            'List the texture PNGs in order, e.g. "Textures": ["X.2048/texture_00.png"].',
+        )
+        refs_out["Textures"] = None
+    else:
+        refs_out["Textures"] = []
+        for i, t in enumerate(tex):
+            c.role_ext(rel, f"/FileReferences/Textures/{i}", t, "Textures")
+            refs_out["Textures"].append(c.resolve(rel, f"/FileReferences/Textures/{i}", t))
+    for key in ("Physics", "Pose", "DisplayInfo", "UserData", "MotionSync"):
+        if key not in fr:
+            continue
+        if not isinstance(fr[key], str):
+            c.add(
+                "M3-005",
+                rel,
+                f"/FileReferences/{key}",
+                f"FileReferences.{key} must be a file name (string)",
+                f'Write "{key}": "<file>" or remove the key.',
+            )
+            continue
+        c.role_ext(rel, f"/FileReferences/{key}", fr[key], key)
+        refs_out[key] = c.resolve(rel, f"/FileReferences/{key}", fr[key])
+    exps = fr.get("Expressions")
+    if exps is not None and not isinstance(exps, list):
+        c.add("M3-005", rel, "/FileReferences/Expressions", "Expressions must be a list", "Re-export the model.")
+    elif isinstance(exps, list):
+        names: list[str] = []
+        for i, e in enumerate(exps):
+            p = f"/FileReferences/Expressions/{i}"
+            if not isinstance(e, dict) or not isinstance(e.get("Name"), str) or not isinstance(e.get("File"), str):
+                c.add(
+                    "M3-006",
+                    rel,
+                    p,
+                    "expression entry needs a Name and a File (strings)",
+                    'Write {"Name": "f01", "File": "f01.exp3.json"}.',
+                )
+                continue
+            if not e["Name"] or e["Name"] in names:
+                c.add(
+                    "M3-007",
+                    rel,
+                    p + "/Name",
+                    f"expression name '{e['Name']}' is empty or used twice",
+                    "Give every expression a unique name; apps select expressions by name.",
+                )
+            names.append(e["Name"])
+            c.role_ext(rel, p + "/File", e["File"], "Expressions")
+            refs_out["Expressions"].append((p + "/File", c.resolve(rel, p + "/File", e["File"])))
+        c.info.expressions = names
+    motions = fr.get("Motions")
+    if motions is not None and not isinstance(motions, dict):
+        c.add(
+            "M3-005",
+            rel,
+            "/FileReferences/Motions",
+            "Motions must be an object of group name -> list of motions, not a list",
+            'Write "Motions": {"Idle": [{"File": "motions/idle.motion3.json"}]}.',
+        )
+    elif isinstance(motions, dict):
+        for group, entries in motions.items():
+            gp = _ptr("FileReferences", "Motions", group)
+            if not group.strip():
+                c.add("M3-010", rel, gp, "a motion group has an empty name", "Name the group, e.g. 'Idle'.")
+            if not isinstance(entries, list):
+                c.add("M3-008", rel, gp, f"motion group '{group}' is not a list", "Make the group a list of motions.")
+                continue
+            c.info.motions[group] = []
+            for i, ent in enumerate(entries):
+                p = f"{gp}/{i}"
+                if not isinstance(ent, dict) or not isinstance(ent.get("File"), str):
+                    c.add(
+                        "M3-008",
+                        rel,
+                        p,
+                        f"motion {group}[{i}] is not an object with a File",
+                        'Write {"File": "motions/x.motion3.json"}.',
+                    )
+                    continue
+                c.unknown_keys(rel, p, ent, _M3_MOTION)
+                for fk in ("FadeInTime", "FadeOutTime"):
+                    if fk in ent and (not _num(ent[fk]) or ent[fk] < 0):
+                        c.add(
+                            "M3-009",
+                            rel,
+                            f"{p}/{fk}",
+                            f"{fk} of motion {group}[{i}] is not a number >= 0",
+                            f"Set {fk} in seconds (e.g. 0.5) or remove it to use the motion file's value.",
+                        )
+                c.info.motions[group].append(ent["File"])
+                c.role_ext(rel, p + "/File", ent["File"], "Motions")
+                refs_out["Motions"].append((group, i, p + "/File", c.resolve(rel, p + "/File", ent["File"])))
+                if "Sound" in ent:
+                    snd = ent["Sound"]
+                    if isinstance(snd, str) and c.resolve(rel, p + "/Sound", snd) and not snd.lower().endswith(".wav"):
+                        c.add(
+                            "M3-017",
+                            rel,
+                            p + "/Sound",
+                            f"sound '{snd}' is not a WAV file; the official Web sample lip-syncs from WAV only",
+                            "Use a 16-bit PCM .wav if the app lip-syncs from motion sounds.",
+                        )
+    _check_groups(c, rel, m3)
+    layout = m3.get("Layout")
+    if isinstance(layout, dict):
+        for k, v in layout.items():
+            if k not in _LAYOUT or not _num(v):
+                c.add(
+                    "M3-015",
+                    rel,
+                    _ptr("Layout", k),
+                    f"Layout key '{k}' is unknown or not a number",
+                    f"Use only {', '.join(sorted(_LAYOUT))} (lower case) with numbers.",
+                )
+    return refs_out
+
+
+def _check_groups(c: _Checker, rel: str, m3: dict[str, Any]) -> None:
+    groups = m3.get("Groups")
+    if groups is None:
+        return
+    if not isinstance(groups, list):
+        c.add("M3-011", rel, "/Groups", "Groups must be a list", "Re-export the model.")
+        return
+    seen: set[str] = set()
+    for i, g in enumerate(groups):
+        p = f"/Groups/{i}"
+        if (
+            not isinstance(g, dict)
+            or not isinstance(g.get("Target"), str)
+            or not isinstance(g.get("Name"), str)
+            or not isinstance(g.get("Ids"), list)
+            or not all(isinstance(x, str) for x in g["Ids"])
+        ):
+            c.add(
+                "M3-011",
+                rel,
+                p,
+                "group needs Target, Name and an Ids list of strings",
+                'Write {"Target": "Parameter", "Name": "LipSync", "Ids": ["ParamMouthOpenY"]}.',
+            )
+            continue
+        if g["Target"] != "Parameter" or g["Name"] not in ("EyeBlink", "LipSync") or g["Name"] in seen:
+            c.add(
+                "M3-012",
+                rel,
+                p,
+                f"group '{g['Name']}' (Target '{g['Target']}') is not a Parameter EyeBlink/LipSync group, "
+                "or is duplicated",
+                "Only the first Parameter group named EyeBlink / LipSync is used by the runtime.",
+            )
+        seen.add(g["Name"])
+        if g["Name"] == "LipSync" and not c.info.lipsync_ids:
+            c.info.lipsync_ids = list(g["Ids"])
+        for j, pid in enumerate(g["Ids"]):
+            c.param_uses.append((rel, f"{p}/Ids/{j}", pid, None))
+
+
+def _check_hit_areas(c: _Checker, rel: str, m3: dict[str, Any]) -> None:
+    areas = m3.get("HitAreas")
+    if areas is None:
+        return
+    if not isinstance(areas, list):
+        c.add("M3-013", rel, "/HitAreas", "HitAreas must be a list", "Re-export the model.")
+        return
+    names: set[str] = set()
+    for i, a in enumerate(areas):
+        p = f"/HitAreas/{i}"
+        if not isinstance(a, dict) or not isinstance(a.get("Id"), str) or not isinstance(a.get("Name"), str):
+            c.add(
+                "M3-013",
+                rel,
+                p,
+                "hit area needs an Id (art mesh) and a Name",
+                'Write {"Id": "HitAreaHead", "Name": "Head"}.',
+            )
+            continue
+        c.unknown_keys(rel, p, a, {"Id", "Name"})
+        if a["Name"] in names:
+            c.add(
+                "M3-014",
+                rel,
+                p + "/Name",
+                f"hit area name '{a['Name']}' is used twice",
+                "Give each hit area a unique Name.",
+            )
+        names.add(a["Name"])
+        if c.moc is not None and c.moc.drawable_ids and a["Id"] not in set(c.moc.drawable_ids):
+            c.add(
+                "XREF-003",
+                rel,
+                p + "/Id",
+                f"hit area '{a['Name']}' uses art mesh '{a['Id']}', which is not in the moc3 (taps will never hit)",
+                "Use the ID of an art mesh that exists in the model (see the Editor's ID list).",
+            )
+
+
+# ---------------------------------------------------------------------------------------------------
+# moc3 and textures
+# ---------------------------------------------------------------------------------------------------
+
+_MOC_HINTS = {
+    "MOC-001": "The file is truncated: re-export the .moc3 from Cubism Editor and upload it again.",
+    "MOC-002": "Reference the .moc3 exported by Cubism Editor (File > Export For Runtime).",
+    "MOC-003": "Re-export with an older 'Export version' in Cubism Editor that the app's Core supports.",
+    "MOC-004": "Re-export the .moc3 from Cubism Editor.",
+    "MOC-005": "The file is damaged or crafted: re-export it from Cubism Editor.",
+    "MOC-006": "The file is damaged or crafted: re-export it from Cubism Editor.",
+    "MOC-007": "Add the missing texture to FileReferences.Textures (in atlas order) or re-export.",
+    "MOC-008": "Re-export the .moc3 from Cubism Editor.",
+}
+
+
+def _check_moc(c: _Checker, rel: str, textures: int | None) -> None:
+    data = c.files[rel].read_bytes()
+    moc = parse_moc3(data, texture_count=textures)
+    c.moc = moc
+    c.info.moc_version = moc.version
+    for prob in moc.problems:
+        # MOC-007 is fixed in the model3.json's Textures list, so it is reported there
+        file = (c.info.entry or rel) if prob.rule_id == "MOC-007" else rel
+        c.add(prob.rule_id, file, prob.pointer, f"{rel}: {prob.message}", _MOC_HINTS[prob.rule_id])
+    limit = c.max_moc_version if c.max_moc_version is not None else LATEST_MOC_VERSION
+    if moc.version is not None and 1 <= moc.version <= 6 and moc.version > limit:
+        c.add(
+            "MOC-003",
+            rel,
+            "",
+            f"moc3 version {moc.version} is newer than the target runtime allows (max {limit})",
+            _MOC_HINTS["MOC-003"],
+        )
+    if moc.counts:
+        c.info.counts = {
+            "parts": len(moc.part_ids),
+            "deformers": len(moc.deformer_ids),
+            "drawables": len(moc.drawable_ids),
+            "parameters": len(moc.parameter_ids),
+        }
+    if not any(p.rule_id in ("MOC-001", "MOC-002", "MOC-003", "MOC-004", "MOC-005") for p in moc.problems):
+        c.add(
+            "MOC-009",
+            rel,
+            "",
+            "the moc3 passed the structural checks; full consistency needs the Cubism Core (csmHasMocConsistency)",
+            "Run 'tinytalk live2d validate --core' with the render extra for a Core load check.",
+        )
+
+
+def _check_texture(c: _Checker, owner: str, pointer: str, rel: str) -> None:
+    from PIL import Image
+
+    entry: dict[str, Any] = {"file": rel}
+    c.info.textures.append(entry)
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (an error under -W error) above MAX_IMAGE_PIXELS; we apply our own limit below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(c.files[rel]) as img:  # reads the header only; pixels are never decoded here
+                w, h = img.size
+                fmt, mode = img.format or "?", img.mode
+                has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    except Image.DecompressionBombError as exc:
+        c.add(
+            "TEX-006", rel, "", f"the image declares too many pixels ({exc})", "Export the texture at 4096 px or less."
+        )
+        return
+    except Exception as exc:  # Pillow raises many types for garbage input; all mean "not an image"
+        c.add(
+            "TEX-001",
+            rel,
+            "",
+            f"the texture is not a readable PNG/JPEG/WebP image ({type(exc).__name__})",
+            "Re-export the texture atlas from Cubism Editor.",
+        )
+        return
+    entry.update({"width": w, "height": h, "format": fmt, "mode": mode})
+    if w * h > BOMB_PIXELS:
+        c.add(
+            "TEX-006",
+            rel,
+            "",
+            f"the image declares {w}x{h} pixels, above the decompression-bomb limit",
+            "Export the texture at 4096 px or less.",
+        )
+        return
+    if fmt != "PNG":
+        c.add("TEX-002", rel, "", f"the texture is {fmt}, not PNG", "Export textures as PNG from Cubism Editor.")
+    if w != h or w & (w - 1) or w == 0:
+        c.add(
+            "TEX-003",
+            rel,
+            "",
+            f"the texture is {w}x{h}; not a square power of two",
+            "Use a square power-of-two atlas (1024, 2048 or 4096 px) in the Editor's texture atlas settings.",
+        )
+    if max(w, h) > c.max_texture_size:
+        c.add(
+            "TEX-004",
+            rel,
+            "",
+            f"the texture is {w}x{h}, larger than {c.max_texture_size} px (phones show a black model)",
+            f"Export the atlas at {c.max_texture_size} px or less.",
+        )
+    if not has_alpha:
+        c.add(
+            "TEX-005",
+            rel,
+            "",
+            f"the texture has no alpha channel (mode {mode})",
+            "Export PNG with transparency (RGBA).",
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# motion3 / exp3 / physics3 / pose3 / cdi3 / userdata3
+# ---------------------------------------------------------------------------------------------------
+
+_WIDTH = {0: 2, 1: 6, 2: 2, 3: 2}
+_PTS = {0: 1, 1: 3, 2: 1, 3: 1}
+
+
+def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
+    if "Version" not in mo:
+        c.add("MOT-002", rel, "/Version", "Version is missing", 'Add "Version": 3.')
+    meta, curves = mo.get("Meta"), mo.get("Curves")
+    required = ("Duration", "Fps", "CurveCount", "TotalSegmentCount", "TotalPointCount")
+    if not isinstance(meta, dict) or not isinstance(curves, list) or not all(_num(meta.get(k)) for k in required):
+        missing = [k for k in required if not isinstance(meta, dict) or not _num(meta.get(k))]
+        c.add(
+            "MOT-001",
+            rel,
+            "/Meta" if isinstance(curves, list) else "/Curves",
+            "Meta or Curves is missing, or Meta lacks " + (", ".join(missing) or "nothing") + " as numbers",
+            "Re-export the motion from Cubism Editor (Meta needs Duration, Fps and the three counts).",
+        )
+        return
+    duration, fps = float(meta["Duration"]), float(meta["Fps"])
+    if duration <= 0 or fps <= 0:
+        c.add("MOT-011", rel, "/Meta", f"Duration ({duration}) or Fps ({fps}) is not positive", "Re-export the motion.")
+    if meta.get("Loop") is True:
+        c.add(
+            "MOT-016",
+            rel,
+            "/Meta/Loop",
+            "Meta.Loop is true (every Editor export sets it; looping is decided by the app)",
+            "Nothing to do.",
+        )
+    for fk in ("FadeInTime", "FadeOutTime"):
+        if fk in meta and (not _num(meta[fk]) or meta[fk] < 0):
+            c.add(
+                "MOT-014", rel, f"/Meta/{fk}", f"Meta.{fk} is not a number >= 0", "Use seconds >= 0 or remove the key."
+            )
+    frame = 1.0 / fps if fps > 0 else 0.0
+    seg_total = pt_total = 0
+    seen: set[tuple[str, str]] = set()
+    for i, cv in enumerate(curves):
+        p = f"/Curves/{i}"
+        if (
+            not isinstance(cv, dict)
+            or not isinstance(cv.get("Target"), str)
+            or not isinstance(cv.get("Id"), str)
+            or not isinstance(cv.get("Segments"), list)
+            or not all(_num(x) for x in cv["Segments"])
+        ):
+            c.add("MOT-006", rel, p, "curve lacks Target, Id or a Segments list of numbers", "Re-export the motion.")
+            continue
+        target, cid, s = cv["Target"], cv["Id"], cv["Segments"]
+        if target not in ("Model", "Parameter", "PartOpacity"):
+            c.add(
+                "MOT-007",
+                rel,
+                p + "/Target",
+                f"curve Target '{target}' is not Model, Parameter or PartOpacity",
+                "Re-export the motion.",
+            )
+        elif target == "Model" and cid not in ("Opacity", "EyeBlink", "LipSync"):
+            c.add(
+                "MOT-009",
+                rel,
+                p + "/Id",
+                f"Model curve Id '{cid}' is not Opacity, EyeBlink or LipSync",
+                "Fix the Id or remove the curve.",
+            )
+        if (target, cid) in seen:
+            c.add(
+                "MOT-015",
+                rel,
+                p,
+                f"a second curve for {target} '{cid}' (the later one wins)",
+                "Remove the duplicate curve.",
+            )
+        seen.add((target, cid))
+        for fk in ("FadeInTime", "FadeOutTime"):
+            if fk in cv and (not _num(cv[fk]) or cv[fk] < 0):
+                c.add(
+                    "MOT-014",
+                    rel,
+                    f"{p}/{fk}",
+                    f"curve {fk} is not a number >= 0",
+                    "Use seconds >= 0 or remove the key.",
+                )
+        if len(s) < 5:
+            c.add(
+                "MOT-008",
+                rel,
+                p + "/Segments",
+                "curve needs a first point and at least one segment",
+                "Re-export the motion.",
+            )
+            # the framework still counts the first point plus a phantom segment + point (LIVE2D.md §2.2)
+            if s:
+                pt_total += 1
+            if len(s) >= 2:
+                pt_total += 1
+                seg_total += 1
+            continue
+        pos, pt_total, times = 2, pt_total + 1, [s[0]]
+        values: list[float] = [s[1]]
+        while pos < len(s):
+            t = s[pos]
+            if t not in _WIDTH or int(t) != t:
+                c.add(
+                    "MOT-008",
+                    rel,
+                    f"{p}/Segments/{pos}",
+                    f"unknown segment type {t}",
+                    "Segment types are 0, 1, 2 or 3; re-export the motion.",
+                )
+                break
+            kind = int(t)
+            if pos + _WIDTH[kind] > len(s) - 1:
+                c.add(
+                    "MOT-008",
+                    rel,
+                    f"{p}/Segments/{pos}",
+                    "the last segment's point data is cut short",
+                    "Re-export the motion.",
+                )
+                break
+            pt_total += _PTS[kind]
+            seg_total += 1
+            pts = s[pos + 1 : pos + 1 + _WIDTH[kind]]
+            times.append(pts[-2])
+            values.append(pts[-1])  # key values only: Bezier handles may legitimately overshoot
+            pos += 1 + _WIDTH[kind]
+        if any(b < a for a, b in itertools.pairwise(times)):
+            c.add(
+                "MOT-010",
+                rel,
+                p + "/Segments",
+                f"keyframe times go backwards in curve '{cid}'",
+                "Re-export the motion.",
+            )
+        if times and max(times) > duration + frame + 1e-9:
+            c.add(
+                "MOT-011",
+                rel,
+                p + "/Segments",
+                f"curve '{cid}' has a key at {max(times)} s, beyond Duration {duration} s (+1 frame)",
+                "Extend the motion's Duration or move the key.",
+            )
+        if target == "Parameter":
+            c.param_uses.append((rel, p + "/Id", cid, min(values)))
+            c.param_uses.append((rel, p + "/Id", cid, max(values)))
+        elif target == "PartOpacity":
+            c.part_uses.append((rel, p + "/Id", cid))
+    if meta["CurveCount"] != len(curves):
+        c.add(
+            "MOT-003",
+            rel,
+            "/Meta/CurveCount",
+            f"Meta.CurveCount is {meta['CurveCount']} but the file has {len(curves)} curves",
+            f"Set Meta.CurveCount to {len(curves)} (or re-export the motion).",
+        )
+    if meta["TotalSegmentCount"] != seg_total:
+        c.add(
+            "MOT-004",
+            rel,
+            "/Meta/TotalSegmentCount",
+            f"Meta.TotalSegmentCount is {meta['TotalSegmentCount']} but the curves have {seg_total} segments",
+            f"Set Meta.TotalSegmentCount to {seg_total} (wrong counts crash native runtimes).",
+        )
+    if meta["TotalPointCount"] != pt_total:
+        c.add(
+            "MOT-005",
+            rel,
+            "/Meta/TotalPointCount",
+            f"Meta.TotalPointCount is {meta['TotalPointCount']} but the curves have {pt_total} points",
+            f"Set Meta.TotalPointCount to {pt_total} (wrong counts crash native runtimes).",
+        )
+    ud = mo.get("UserData", [])
+    ud = ud if isinstance(ud, list) else []
+    if meta.get("UserDataCount", 0) != len(ud):
+        c.add(
+            "MOT-012",
+            rel,
+            "/Meta/UserDataCount",
+            f"Meta.UserDataCount is {meta.get('UserDataCount', 0)} but UserData has {len(ud)} entries",
+            f"Set Meta.UserDataCount to {len(ud)}.",
+        )
+    size = sum(len(u["Value"].encode("utf-8")) for u in ud if isinstance(u, dict) and isinstance(u.get("Value"), str))
+    if meta.get("TotalUserDataSize", 0) != size:
+        c.add(
+            "MOT-013",
+            rel,
+            "/Meta/TotalUserDataSize",
+            f"Meta.TotalUserDataSize is {meta.get('TotalUserDataSize', 0)} but the UserData values have {size} bytes",
+            f"Set Meta.TotalUserDataSize to {size} (sum of UTF-8 byte lengths).",
+        )
+
+
+def _check_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
+    if ex.get("Type") != "Live2D Expression":
+        c.add("EXP-001", rel, "/Type", "Type is missing or not 'Live2D Expression'", 'Add "Type": "Live2D Expression".')
+    for fk in ("FadeInTime", "FadeOutTime"):
+        if fk in ex and (not _num(ex[fk]) or ex[fk] < 0):
+            c.add("EXP-004", rel, f"/{fk}", f"{fk} is not a number >= 0", "Use seconds >= 0 or remove the key.")
+    params = ex.get("Parameters")
+    if not isinstance(params, list):
+        c.add("EXP-002", rel, "/Parameters", "Parameters is missing or not a list", "Re-export the expression.")
+        return
+    seen: set[str] = set()
+    for i, prm in enumerate(params):
+        p = f"/Parameters/{i}"
+        if not isinstance(prm, dict) or not isinstance(prm.get("Id"), str) or not _num(prm.get("Value")):
+            c.add(
+                "EXP-002",
+                rel,
+                p,
+                "entry needs an Id (string) and a numeric Value",
+                'Write {"Id": "ParamBrowLY", "Value": -1, "Blend": "Add"}.',
+            )
+            continue
+        blend = prm.get("Blend", "Add")
+        if blend not in ("Add", "Multiply", "Overwrite"):
+            c.add(
+                "EXP-003",
+                rel,
+                p + "/Blend",
+                f"Blend '{blend}' is not Add, Multiply or Overwrite (the runtime silently uses Add)",
+                "Use Add, Multiply or Overwrite.",
+            )
+        if prm["Id"] in seen:
+            c.add(
+                "EXP-005",
+                rel,
+                p + "/Id",
+                f"parameter '{prm['Id']}' appears twice (the last wins)",
+                "Remove the duplicate.",
+            )
+        seen.add(prm["Id"])
+        # Add values are offsets from the default, so only Overwrite values are checked against the range
+        value = float(prm["Value"]) if blend == "Overwrite" else None
+        c.param_uses.append((rel, p + "/Id", prm["Id"], value))
+
+
+def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
+    meta, settings = ph.get("Meta"), ph.get("PhysicsSettings")
+    if not isinstance(meta, dict) or not isinstance(settings, list):
+        c.add(
+            "PHY-001",
+            rel,
+            "/Meta" if not isinstance(meta, dict) else "/PhysicsSettings",
+            "Meta or PhysicsSettings is missing or has the wrong type",
+            "Re-export the physics.",
+        )
+        return
+    ins = outs = verts = 0
+    ids = []
+    for i, s in enumerate(settings):
+        p = f"/PhysicsSettings/{i}"
+        if not isinstance(s, dict) or not all(
+            isinstance(s.get(k), t)
+            for k, t in (("Input", list), ("Output", list), ("Vertices", list), ("Normalization", dict))
+        ):
+            c.add("PHY-001", rel, p, "setting lacks Input, Output, Vertices or Normalization", "Re-export the physics.")
+            continue
+        ids.append(s.get("Id"))
+        ins += len(s["Input"])
+        outs += len(s["Output"])
+        nv = len(s["Vertices"])
+        verts += nv
+        if nv < 2:
+            c.add(
+                "PHY-008",
+                rel,
+                p + "/Vertices",
+                f"setting has {nv} vertex (a pendulum needs at least 2)",
+                "Add a second vertex in the physics editor.",
+            )
+        for kind, key, src in (("Input", "Source", True), ("Output", "Destination", False)):
+            for j, io in enumerate(s[kind]):
+                q = f"{p}/{kind}/{j}"
+                if not isinstance(io, dict):
+                    c.add("PHY-001", rel, q, f"{kind} entry is not an object", "Re-export the physics.")
+                    continue
+                if io.get("Type") not in ("X", "Y", "Angle"):
+                    c.add(
+                        "PHY-006",
+                        rel,
+                        q + "/Type",
+                        f"{kind} Type '{io.get('Type')}' is not X, Y or Angle (the runtime crashes in the simulation)",
+                        "Use X, Y or Angle.",
+                    )
+                ref = io.get(key)
+                if not isinstance(ref, dict) or ref.get("Target") != "Parameter":
+                    c.add(
+                        "PHY-011",
+                        rel,
+                        f"{q}/{key}",
+                        f"{key}.Target is not 'Parameter'",
+                        'Use {"Target": "Parameter", "Id": ...}.',
+                    )
+                if isinstance(ref, dict) and isinstance(ref.get("Id"), str):
+                    c.param_uses.append((rel, f"{q}/{key}/Id", ref["Id"], None))
+                if not src:
+                    vi = io.get("VertexIndex")
+                    if not (_num(vi) and 1 <= vi <= nv - 1):  # type: ignore[operator]
+                        c.add(
+                            "PHY-007",
+                            rel,
+                            q + "/VertexIndex",
+                            f"VertexIndex {vi} is outside 1..{nv - 1} (this output is silently skipped)",
+                            "Point the output at an existing vertex (1 or higher).",
+                        )
+        norm = s["Normalization"]
+        for nk in ("Position", "Angle"):
+            n = norm.get(nk)
+            if (
+                not isinstance(n, dict)
+                or not all(_num(n.get(k)) for k in ("Minimum", "Default", "Maximum"))
+                or n["Minimum"] > n["Maximum"]
+            ):
+                c.add(
+                    "PHY-009",
+                    rel,
+                    f"{p}/Normalization/{nk}",
+                    f"Normalization.{nk} needs Minimum <= Maximum and a Default",
+                    "Re-export the physics.",
+                )
+    for key, actual, rid in (
+        ("PhysicsSettingCount", len(settings), "PHY-002"),
+        ("TotalInputCount", ins, "PHY-003"),
+        ("TotalOutputCount", outs, "PHY-004"),
+        ("VertexCount", verts, "PHY-005"),
+    ):
+        if meta.get(key) != actual:
+            c.add(
+                rid,
+                rel,
+                f"/Meta/{key}",
+                f"Meta.{key} is {meta.get(key)} but the file has {actual}",
+                f"Set Meta.{key} to {actual}.",
+            )
+    forces = meta.get("EffectiveForces")
+    if (
+        not isinstance(forces, dict)
+        or not isinstance(forces.get("Gravity"), dict)
+        or not isinstance(forces.get("Wind"), dict)
+    ):
+        c.add(
+            "PHY-009",
+            rel,
+            "/Meta/EffectiveForces",
+            "EffectiveForces Gravity/Wind is missing",
+            'Add "EffectiveForces": {"Gravity": {"X": 0, "Y": -1}, "Wind": {"X": 0, "Y": 0}}.',
+        )
+    if "Fps" in meta and (not _num(meta["Fps"]) or meta["Fps"] <= 0):
+        c.add("PHY-009", rel, "/Meta/Fps", "Meta.Fps is not a positive number", "Remove Fps or set it above 0.")
+    dic = meta.get("PhysicsDictionary")
+    if not isinstance(dic, list) or [d.get("Id") if isinstance(d, dict) else None for d in dic] != ids:
+        c.add(
+            "PHY-010",
+            rel,
+            "/Meta/PhysicsDictionary",
+            "PhysicsDictionary is missing or does not list the settings' Ids in order",
+            "Re-export the physics.",
+        )
+
+
+def _check_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
+    if po.get("Type") != "Live2D Pose":
+        c.add("POSE-001", rel, "/Type", "Type is missing or not 'Live2D Pose'", 'Add "Type": "Live2D Pose".')
+    if "FadeInTime" in po and (not _num(po["FadeInTime"]) or po["FadeInTime"] < 0):
+        c.add(
+            "POSE-003",
+            rel,
+            "/FadeInTime",
+            "FadeInTime is not a number >= 0 (the runtime uses 0.5)",
+            "Use seconds >= 0.",
+        )
+    groups = po.get("Groups")
+    if not isinstance(groups, list) or not all(
+        isinstance(g, list) and all(isinstance(e, dict) and isinstance(e.get("Id"), str) for e in g) for g in groups
+    ):
+        c.add("POSE-002", rel, "/Groups", "Groups must be a list of lists of {Id, Link}", "Re-export the pose.")
+        return
+    seen: set[str] = set()
+    for i, g in enumerate(groups):
+        for j, e in enumerate(g):
+            p = f"/Groups/{i}/{j}"
+            if e["Id"] in seen:
+                c.add(
+                    "POSE-004",
+                    rel,
+                    p + "/Id",
+                    f"part '{e['Id']}' is listed in more than one pose group",
+                    "List each part once.",
+                )
+            seen.add(e["Id"])
+            c.part_uses.append((rel, p + "/Id", e["Id"]))
+            for k, link in enumerate(e.get("Link", []) if isinstance(e.get("Link"), list) else []):
+                if isinstance(link, str):
+                    c.part_uses.append((rel, f"{p}/Link/{k}", link))
+
+
+def _check_cdi(c: _Checker, rel: str, cd: dict[str, Any]) -> None:
+    if "Version" not in cd or not isinstance(cd.get("ParameterGroups"), list) or not isinstance(cd.get("Parts"), list):
+        c.add("CDI-001", rel, "", "Version, ParameterGroups or Parts is missing", "Re-export the display info (cdi3).")
+    groups = (
+        {g.get("Id") for g in cd.get("ParameterGroups", []) if isinstance(g, dict)}
+        if isinstance(cd.get("ParameterGroups"), list)
+        else set()
+    )
+    moc_params = set(c.moc.parameter_ids) if c.moc and c.moc.parameter_ids else None
+    moc_parts = set(c.moc.part_ids) if c.moc and c.moc.part_ids else None
+    for key in ("Parameters", "ParameterGroups", "Parts"):
+        items = cd.get(key, [])
+        if not isinstance(items, list):
+            continue
+        for i, it in enumerate(items):
+            p = f"/{key}/{i}"
+            needs = ("Id", "Name") if key == "Parts" else ("Id", "GroupId", "Name")
+            if not isinstance(it, dict) or not all(isinstance(it.get(k), str) for k in needs):
+                c.add("CDI-001", rel, p, f"entry lacks {'/'.join(needs)}", "Re-export the display info (cdi3).")
+                continue
+            if key != "Parts" and it["GroupId"] and it["GroupId"] not in groups:
+                c.add(
+                    "CDI-002",
+                    rel,
+                    p + "/GroupId",
+                    f"GroupId '{it['GroupId']}' is not a ParameterGroups Id",
+                    "Re-export the display info.",
+                )
+            if key == "Parameters" and moc_params is not None and it["Id"] not in moc_params:
+                c.add(
+                    "XREF-004",
+                    rel,
+                    p + "/Id",
+                    f"parameter '{it['Id']}' is not in the moc3",
+                    "Export the cdi3 together with the moc3.",
+                )
+            if key == "Parts":
+                c.cdi_parts.add(it["Id"])
+                if moc_parts is not None and it["Id"] not in moc_parts:
+                    c.add(
+                        "XREF-005",
+                        rel,
+                        p + "/Id",
+                        f"part '{it['Id']}' is not in the moc3 (usually a guide/sketch part that is not exported)",
+                        "Nothing to do if it is a guide part.",
+                    )
+
+
+def _check_userdata(c: _Checker, rel: str, ud: dict[str, Any]) -> None:
+    meta, items = ud.get("Meta"), ud.get("UserData")
+    if not isinstance(meta, dict) or not isinstance(items, list) or meta.get("UserDataCount") != len(items):
+        c.add(
+            "UD-001",
+            rel,
+            "/Meta/UserDataCount",
+            "Meta/UserData is missing or Meta.UserDataCount differs from the number of UserData entries",
+            "Set Meta.UserDataCount to the number of entries (or re-export).",
+        )
+        if not isinstance(items, list):
+            return
+    size = 0
+    drawables = set(c.moc.drawable_ids) if c.moc and c.moc.drawable_ids else None
+    for i, it in enumerate(items):
+        if not isinstance(it, dict):
+            continue
+        if isinstance(it.get("Value"), str):
+            size += len(it["Value"].encode("utf-8"))
+        if it.get("Target") != "ArtMesh":
+            c.add(
+                "UD-002",
+                rel,
+                f"/UserData/{i}/Target",
+                "Target is not 'ArtMesh' (the runtime only reads ArtMesh user data)",
+                'Use "Target": "ArtMesh".',
+            )
+        if drawables is not None and isinstance(it.get("Id"), str) and it["Id"] not in drawables:
+            c.add(
+                "XREF-003",
+                rel,
+                f"/UserData/{i}/Id",
+                f"art mesh '{it['Id']}' is not in the moc3",
+                "Use an art mesh ID from the model.",
+            )
+    if isinstance(meta, dict) and meta.get("TotalUserDataSize") != size:
+        c.add(
+            "UD-002",
+            rel,
+            "/Meta/TotalUserDataSize",
+            f"Meta.TotalUserDataSize is {meta.get('TotalUserDataSize')} but the values have {size} bytes",
+            f"Set it to {size}.",
+        )
+
+
+def _check_xrefs(c: _Checker) -> None:
+    moc = c.moc
+    broken = {"MOC-001", "MOC-002", "MOC-003", "MOC-004", "MOC-005", "MOC-006"}
+    # Cross-checks against a moc3 whose ID sections could not be read would only repeat its error.
+    if moc is None or not moc.parameter_ids or any(p.rule_id in broken for p in moc.problems):
+        return
+    params = set(moc.parameter_ids)
+    reported: set[tuple[str, str]] = set()
+    for file, pointer, pid, value in c.param_uses:
+        if pid not in params:
+            if (file, pointer) not in reported:
+                reported.add((file, pointer))
+                c.add(
+                    "XREF-001",
+                    file,
+                    pointer,
+                    f"parameter '{pid}' is not in the moc3 (it silently does nothing)",
+                    "Fix the ID's spelling or re-export the file together with the moc3.",
+                )
+            continue
+        if value is not None and (file, pointer + "#range") not in reported:
+            lo, hi, _ = moc.parameter_ranges.get(pid, (-math.inf, math.inf, 0.0))
+            tol = 0.01 * (hi - lo)  # LIVE2D.md §6: real exports overshoot by up to 1 %
+            if value < lo - tol or value > hi + tol:
+                reported.add((file, pointer + "#range"))
+                c.add(
+                    "XREF-006",
+                    file,
+                    pointer,
+                    f"value {value:g} for '{pid}' is outside its range [{lo:g}, {hi:g}] (the Core clamps it)",
+                    "Keep the value inside the parameter's range.",
+                )
+    parts = set(moc.part_ids)
+    for file, pointer, pid in c.part_uses:
+        if pid in parts:
+            continue
+        if pid in c.cdi_parts:
+            c.add(
+                "XREF-005",
+                file,
+                pointer,
+                f"part '{pid}' is listed in cdi3 but not exported in the moc3 "
+                "(a guide/sketch part; the curve does nothing)",
+                "Nothing to do if it is a guide part.",
+            )
+        else:
+            c.add(
+                "XREF-002",
+                file,
+                pointer,
+                f"part '{pid}' is not in the moc3 (it silently does nothing)",
+                "Fix the part ID or re-export the file together with the moc3.",
+            )
+
+
+# ---------------------------------------------------------------------------------------------------
+# emotions
+# ---------------------------------------------------------------------------------------------------
+
+
+def _check_emotions(c: _Checker, entry: str, m3: dict[str, Any], required: bool) -> None:
+    entry_dir = c.root / PurePosixPath(entry).parent
+    mapping, error = load_mapping(entry_dir)
+    map_rel = (PurePosixPath(entry).parent / MAPPING_FILE).as_posix().lstrip("./") or MAPPING_FILE
+    if mapping is not None or error:
+        c.referenced.add(map_rel)
+    emap: EmotionMap = resolve_emotions(m3, mapping=mapping, mapping_file=MAPPING_FILE if mapping else None)
+    c.info.emotions = emap.as_tuples()
+    if required and error:
+        c.add("EMO-003", map_rel, "", error, 'Write an object such as {"idle": {"group": "Idle", "index": 0}}.')
+    if required:
+        for emotion in EMOTIONS:
+            if emotion in emap.entries:
+                continue
+            reason = emap.problems.get(emotion, "not declared")
+            if reason.startswith(MAPPING_FILE):
+                c.add(
+                    "EMO-002",
+                    map_rel,
+                    "/" + emotion,
+                    reason,
+                    "Point the entry at an existing motion group/index and expression.",
+                )
+            else:
+                c.add(
+                    "EMO-001",
+                    entry,
+                    "/FileReferences/Motions",
+                    f"emotion '{emotion}' is missing: {reason}",
+                    f"Add a motion group named '{emotion.capitalize()}' or map it in {MAPPING_FILE}.",
+                )
+        moc_mouth = bool(c.moc and any(_MOUTH.search(p) for p in c.moc.parameter_ids))
+        if not c.info.lipsync_ids and not moc_mouth:
+            c.add(
+                "EMO-004",
+                entry,
+                "/Groups",
+                "'speaking' cannot lip-sync: no LipSync group with Ids and no mouth parameter in the moc3",
+                'Add {"Target": "Parameter", "Name": "LipSync", "Ids": ["ParamMouthOpenY"]} to Groups.',
+            )
+    resolved = ", ".join(f"{e}→{x.group}[{x.index}]" for e, x in emap.entries.items()) or "none"
+    missing = ", ".join(emap.missing) or "none"
+    c.add(
+        "EMO-005",
+        entry,
+        "/FileReferences/Motions",
+        f"TinyTalk emotions resolved: {resolved}; missing: {missing}",
+        "Use 'validate --emotions' to require all seven (see docs/live2d.md).",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cubism 2 (legacy)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _validate_cubism2(c: _Checker, rel: str) -> None:
+    c.info.format = "cubism2"
+    c.info.entry = rel
+    c.add(
+        "C2-001",
+        rel,
+        "",
+        "this is a Cubism 2 model (model.json + .moc); it needs the Cubism 2 runtime, not Cubism Core",
+        "Re-export the model for Cubism 3+ (model3.json + .moc3) from Cubism Editor 3 or later.",
+    )
+    mj = c.load_json(rel)
+    if mj is None:
+        return
+    base = _parent(rel)
+    textures = mj.get("textures")
+    if (
+        not isinstance(mj.get("model"), str)
+        or not isinstance(textures, list)
+        or not textures
+        or not all(isinstance(t, str) for t in textures)
+    ):
+        c.add(
+            "C2-002",
+            rel,
+            "/model" if not isinstance(mj.get("model"), str) else "/textures",
+            "model.json lacks a 'model' file name or a non-empty 'textures' list",
+            'Add "model": "x.moc" and "textures": ["x.png"].',
+        )
+    if isinstance(mj.get("model"), str):
+        moc_rel = c.resolve(rel, "/model", mj["model"], base)
+        if moc_rel:
+            data = c.files[moc_rel].read_bytes()
+            if not data.startswith(b"moc") or len(data) < 8 or data[-4:] != b"\x88\x88\x88\x88":
+                c.add(
+                    "C2-003",
+                    moc_rel,
+                    "",
+                    "the .moc does not start with 'moc' + version or lacks the 0x88888888 end marker",
+                    "Re-export the .moc from Cubism 2 Editor.",
+                )
+            else:
+                c.info.moc_version = data[3]
+    for i, t in enumerate(textures if isinstance(textures, list) else []):
+        if isinstance(t, str) and (found := c.resolve(rel, f"/textures/{i}", t, base)):
+            _check_texture(c, rel, f"/textures/{i}", found)
+
+
+# ---------------------------------------------------------------------------------------------------
+# entry points
+# ---------------------------------------------------------------------------------------------------
+
+
+def _find_entry(c: _Checker) -> str | None:
+    model3 = sorted((r for r in c.files if r.lower().endswith(".model3.json")), key=lambda r: (r.count("/"), r))
+    if not model3:
+        return None
+    if len(model3) > 1:
+        c.add(
+            "PKG-002",
+            model3[1],
+            "",
+            f"{len(model3)} model3.json files found; using '{model3[0]}'",
+            "Ship one model per folder.",
+        )
+    return model3[0]
+
+
+def _validate_tree(c: _Checker, entry: str | None, *, emotions: bool) -> dict[str, Any] | None:
+    """Run every static rule; returns the parsed model3.json (or None)."""
+    if entry is None:
+        entry = _find_entry(c)
+    if entry is None:
+        legacy = sorted((r for r in c.files if r.lower().endswith("model.json")), key=lambda r: (r.count("/"), r))
+        if legacy:
+            _validate_cubism2(c, legacy[0])
+            return None
+        c.add(
+            "PKG-001",
+            "",
+            "",
+            "no *.model3.json found in the folder",
+            "Export the model with File > Export For Runtime in Cubism Editor and send the whole output folder.",
+        )
+        return None
+    c.info.format = "cubism3"
+    c.info.entry = entry
+    c.base = _parent(entry)
+    c.referenced.add(entry)
+    m3 = c.load_json(entry)
+    if m3 is None:
+        return None
+    refs = _check_model3(c, entry, m3)
+    textures = refs.get("Textures")
+    if refs.get("Moc"):
+        _check_moc(c, refs["Moc"], len(textures) if isinstance(textures, list) else None)
+    _check_hit_areas(c, entry, m3)
+    for i, t in enumerate(textures or []):
+        if t:
+            _check_texture(c, entry, f"/FileReferences/Textures/{i}", t)
+    if refs.get("DisplayInfo") and (cd := c.load_json(refs["DisplayInfo"])) is not None:
+        _check_cdi(c, refs["DisplayInfo"], cd)
+    checks: list[tuple[str, Callable[[_Checker, str, dict[str, Any]], None]]] = [
+        ("Physics", _check_physics),
+        ("Pose", _check_pose),
+        ("UserData", _check_userdata),
+    ]
+    for key, fn in checks:
+        if refs.get(key) and (obj := c.load_json(refs[key])) is not None:
+            fn(c, refs[key], obj)
+    done: set[str] = set()
+    for _pointer, found in refs["Expressions"]:
+        if found and found not in done and (obj := c.load_json(found)) is not None:
+            done.add(found)
+            _check_expression(c, found, obj)
+    for _g, _i, _p, found in refs["Motions"]:
+        if found and found not in done and (obj := c.load_json(found)) is not None:
+            done.add(found)
+            _check_motion(c, found, obj)
+    _check_xrefs(c)
+    _check_emotions(c, entry, m3, emotions)
+    for rel in c.files:
+        if rel.lower().endswith(_SOURCE_EXT):
+            c.add(
+                "PKG-004",
+                rel,
+                "",
+                "an editor/project source file is shipped with the model",
+                "Remove it from the package.",
+            )
+        elif rel not in c.referenced and not rel.lower().endswith(".model3.json"):
+            c.add(
+                "PKG-005",
+                rel,
+                "",
+                "the file is not referenced by the model3.json",
+                "Remove it, or reference it if it is needed.",
+            )
+    return m3
+
+
+def validate(
+    path: Path | str,
+    *,
+    emotions: bool = False,
+    max_moc_version: int | None = None,
+    max_texture_size: int = 4096,
+    core: bool = False,
+    zip_limits: ZipLimits | None = None,
+    core_runner: Callable[..., list[Finding]] | None = None,
+) -> Report:
+    """Validate a model folder, a ``*.model3.json`` (or Cubism 2 ``model.json``) file or a ``.zip``.
+
+    Raises :class:`FileNotFoundError` when ``path`` does not exist; every problem *in* the model is a finding.
+    ``core=True`` additionally loads statically valid models in the real Cubism Core in a child process
+    (``core_runner`` replaces that step in tests).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file or folder")
+    report = Report(path=str(p))
+    if p.is_file() and (p.suffix.lower() == ".zip" or (not p.name.lower().endswith(".json") and zipfile.is_zipfile(p))):
+        with tempfile.TemporaryDirectory(prefix="tinytalk-live2d-") as tmp:
+            dest = Path(tmp)
+            problems = safe_extract(p, dest, zip_limits)
+            for zp in problems:
+                report.findings.append(
+                    Finding(zp.rule_id, RULES[zp.rule_id].severity, zp.file, "", zp.message, zp.hint)
+                )
+            if report.errors:
+                return report
+            _run(report, dest, None, emotions, max_moc_version, max_texture_size, core, core_runner)
+        return report
+    if p.is_dir():
+        _run(report, p, None, emotions, max_moc_version, max_texture_size, core, core_runner)
+    elif not p.name.lower().endswith(".json"):
+        report.findings.append(
+            Finding(
+                "PKG-001",
+                RULES["PKG-001"].severity,
+                p.name,
+                "",
+                f"'{p.name}' is not a model folder, a *.model3.json or a .zip",
+                "Pass the folder Cubism Editor exported, its *.model3.json, or a zip of that folder.",
+            )
+        )
+    else:
+        entry = p.name
+        _run(report, p.parent, entry, emotions, max_moc_version, max_texture_size, core, core_runner)
+    return report
+
+
+def _run(
+    report: Report,
+    root: Path,
+    entry: str | None,
+    emotions: bool,
+    max_moc_version: int | None,
+    max_texture_size: int,
+    core: bool,
+    core_runner: Callable[..., list[Finding]] | None,
+) -> None:
+    c = _Checker(root, max_moc_version, max_texture_size)
+    if entry is not None and entry.lower().endswith("model.json") and not entry.lower().endswith(".model3.json"):
+        _validate_cubism2(c, entry)
+        m3 = None
+    else:
+        m3 = _validate_tree(c, entry, emotions=emotions)
+    report.findings.extend(c.findings)
+    report.model = c.info
+    if not core:
+        return
+    if not report.ok or m3 is None or c.info.entry is None:
+        report.findings.append(
+            Finding(
+                "CORE-002",
+                RULES["CORE-002"].severity,
+                c.info.entry or "",
+                "",
+                "Cubism Core check not run: the model has static errors (only valid models are loaded in the Core)",
+                "Fix the errors above first.",
+            )
+        )
+        return
+    from .core import core_check
+
+    runner = core_runner or core_check
+    report.findings.extend(runner(root / c.info.entry, dict(c.info.emotions)))

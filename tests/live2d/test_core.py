@@ -1,0 +1,84 @@
+"""`--core`: the Cubism Core runs in a child process; crash, abort and timeout become CORE-001."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from live2d_tools import core, validate
+from live2d_tools.core import MARK, core_check
+from live2d_tools.report import Finding
+
+PLAN = {"idle": ("Idle", 0, "motions/idle_00.motion3.json", None)}
+
+
+def _stand_in(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_abort_in_child_is_caught(live2d_model: Path) -> None:
+    findings = core_check(live2d_model, PLAN, command=_stand_in("import os; os.abort()"))
+    assert [f.rule_id for f in findings] == ["CORE-001"]
+    assert "SIGABRT" in findings[0].message and findings[0].severity == "error"
+
+
+def test_segfault_in_child_is_caught(live2d_model: Path) -> None:
+    code = f'print({MARK!r} + \'{{"stage": "emotion:idle"}}\', flush=True); import ctypes; ctypes.string_at(0)'
+    findings = core_check(live2d_model, PLAN, command=_stand_in(code))
+    assert [f.rule_id for f in findings] == ["CORE-001"]
+    assert "SIGSEGV" in findings[0].message and "while playing idle" in findings[0].message
+
+
+def test_timeout_in_child_is_caught_and_bounded(live2d_model: Path) -> None:
+    start = time.perf_counter()
+    findings = core_check(live2d_model, PLAN, command=_stand_in("import time; time.sleep(60)"), timeout=1.0)
+    assert time.perf_counter() - start < 10
+    assert [f.rule_id for f in findings] == ["CORE-001"] and "within 1 s" in findings[0].message
+
+
+def test_successful_child_reports_info(live2d_model: Path) -> None:
+    code = (
+        "import json, sys; plan = json.loads(sys.argv[2]); "
+        f"print('banner noise'); print({MARK!r} + json.dumps({{'ok': True, 'played': list(plan['emotions'])}}))"
+    )
+    findings = core_check(live2d_model, PLAN, command=_stand_in(code))
+    assert [f.rule_id for f in findings] == ["CORE-003"] and "idle" in findings[0].message
+
+
+def test_core_unavailable_is_an_info(live2d_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core, "core_available", lambda: False)
+    report = validate(live2d_model.parent, core=True)
+    assert report.ok_strict and "CORE-002" in report.rule_ids
+
+
+def test_only_statically_valid_models_reach_the_core(live2d_model: Path) -> None:
+    calls: list[Path] = []
+
+    def runner(model3: Path, emotions: object) -> list[Finding]:
+        calls.append(model3)
+        return []
+
+    (live2d_model.parent / "Hiyori.physics3.json").write_text("{broken")
+    report = validate(live2d_model.parent, core=True, core_runner=runner)
+    assert calls == [] and "CORE-002" in report.rule_ids
+    (live2d_model.parent / "Hiyori.physics3.json").unlink()
+    m3 = json.loads(live2d_model.read_text())
+    del m3["FileReferences"]["Physics"]
+    live2d_model.write_text(json.dumps(m3))
+    validate(live2d_model.parent, core=True, core_runner=runner)
+    assert calls == [live2d_model]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("live2d") is None, reason="live2d-py (render extra) not installed")
+def test_real_core_rejects_the_minimal_moc3_without_killing_us(live2d_model: Path) -> None:
+    """The generated moc3 is structurally valid for our reader but not for csmHasMocConsistency (its
+    keyform/mesh sections are empty): the real Core then crashes — in the child, not in this process."""
+    report = validate(live2d_model.parent, core=True)
+    core_findings = [f for f in report.findings if f.rule_id.startswith("CORE")]
+    assert [f.rule_id for f in core_findings] == ["CORE-001"]
+    assert "csmHasMocConsistency" in core_findings[0].message

@@ -1,0 +1,123 @@
+"""`tinytalk smoke`: both targets, both avatars, failing stages, row tagging and clean-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from typer.testing import CliRunner
+
+from tinytalk_cli.main import app
+from tinytalk_sdk import CheckFailedError
+from tinytalk_sdk.config import load_config
+from tinytalk_sdk.smoke import run_smoke
+from tinytalk_sdk.testing.speech import speak_wav, word_error_rate
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tinytalk_sdk.testing.fake_vendors import RunningFakeVendors
+
+STAGES_API = ["register", "session", "stt", "gpt_stream", "tts_stream", "avatar", "save", "check_rows", "cleanup"]
+STAGES_PROVIDERS = ["stt", "gpt_stream", "tts_stream", "avatar", "check_rows", "cleanup"]
+
+
+def _rows(engine: Engine) -> list[tuple[str, str, str | None, str]]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT service, operation, tag, status FROM api_usage_logs ORDER BY id"))]
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("I like to play soccer", 0.0), ("I like play soccer", 0.2), ("you like to play soccer games", 0.4), ("", 1.0),
+])
+def test_word_error_rate(word: str, expected: float) -> None:
+    assert word_error_rate("I like to play soccer", word) == expected
+
+
+def test_providers_target_with_fakes_started_by_the_run(sqlite_engine: Engine) -> None:
+    notes: list[str] = []
+    report = run_smoke(load_config(), target="providers", avatar="replika", engine=sqlite_engine,
+                       on_note=notes.append)
+    assert report.passed and [s.name for s in report.stages] == STAGES_PROVIDERS
+    assert any("vendor fakes" in n for n in notes)
+    assert report.providers == {"stt": "openai", "chat": "openai", "tts": "elevenlabs", "avatar": "heygen"}
+    assert report.wer == 0.0  # the fake Whisper knows the espeak-ng clip
+    assert all(report.metrics[k] is not None for k in ("stt_latency", "ttft", "gpt_total", "tts_ttfb", "tts_total",
+                                                        "avatar_ready", "speech_to_avatar"))
+    assert _rows(sqlite_engine) == [("openai", "stt", "smoke", "ok"), ("openai", "chat_stream", "smoke", "ok"),
+                                    ("elevenlabs", "tts", "smoke", "ok")]
+
+
+def test_providers_target_heygen_cli_json(fake_vendor_env: RunningFakeVendors) -> None:
+    result = CliRunner().invoke(app, ["smoke", "--target", "providers", "--avatar", "heygen", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["passed"] and report["avatar"] == "heygen"
+    assert [s["status"] for s in report["stages"]] == ["pass"] * len(STAGES_PROVIDERS)
+    assert fake_vendor_env.state.active_heygen() == []  # the session was stopped
+    assert len(fake_vendor_env.state.calls("heygen", "streaming.stop")) == 1
+
+
+def test_a_failing_stage_exits_12_keeps_the_report_and_skips_what_depends_on_it(
+    fake_vendor_env: RunningFakeVendors,
+) -> None:
+    fake_vendor_env.state.push("elevenlabs", "server_error", times=3)
+    result = CliRunner().invoke(app, ["smoke", "--target", "providers", "--json"])
+    assert result.exit_code == 12
+    report = json.loads(result.stdout)
+    status = {s["name"]: s["status"] for s in report["stages"]}
+    assert status == {"stt": "pass", "gpt_stream": "pass", "tts_stream": "fail", "avatar": "skip",
+                      "check_rows": "skip", "cleanup": "pass"}
+    failed = next(s for s in report["stages"] if s["status"] == "fail")
+    assert "system_busy" in failed["detail"] and not report["passed"]
+
+
+def test_stream_cut_fails_the_gpt_stage(fake_vendor_env: RunningFakeVendors) -> None:
+    fake_vendor_env.state.push("openai", "cut_stream", after=2)
+    with pytest.raises(CheckFailedError, match="gpt_stream"):
+        run_smoke(load_config(), target="providers")
+
+
+def test_own_audio_file_has_no_wer(fake_vendor_env: RunningFakeVendors, tmp_path: Path) -> None:
+    clip = tmp_path / "mine.wav"
+    clip.write_bytes(speak_wav("Good morning teacher."))
+    report = run_smoke(load_config(), target="providers", audio=clip)
+    assert report.passed and report.wer is None
+
+
+def test_api_target_starts_the_local_server_and_cleans_up(isolated_env: Path) -> None:
+    """`tinytalk smoke` on the default profile with no server running: a fresh machine passes."""
+    result = CliRunner().invoke(app, ["smoke", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [s["name"] for s in report["stages"]] == STAGES_API and report["passed"]
+    assert report["api_url"].startswith("http://127.0.0.1:")
+    assert report["transcript"]  # pocketsphinx: rough, but it heard something
+    assert 0.0 <= report["wer"] <= 1.0
+    from tinytalk_sdk.db import make_engine
+
+    engine = make_engine(load_config().database_url)
+    try:
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM users")).scalar() == 0  # test user deleted
+            assert conn.execute(text("SELECT COUNT(*) FROM chat_messages")).scalar() == 0
+        rows = _rows(engine)
+        assert len(rows) >= 3 and {r[2] for r in rows} == {"smoke"} and {r[3] for r in rows} == {"ok"}
+    finally:
+        engine.dispose()
+
+
+def test_api_target_refuses_to_start_a_server_for_another_profile(isolated_env: Path) -> None:
+    config_dir = isolated_env / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[profiles.prod]\nadmin_user = "ops"\n')
+    result = CliRunner().invoke(app, ["--profile", "prod", "smoke", "--api-url", "http://127.0.0.1:9/api"])
+    assert result.exit_code == 12
+    assert "register" in result.output

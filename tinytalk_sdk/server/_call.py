@@ -1,0 +1,276 @@
+"""One wrapper turns a handler into an endpoint: auth, body parsing and validation, idempotency keys.
+
+Handlers are plain synchronous functions ``handler(call) -> Response`` run in the thread pool (the
+database layer is synchronous SQLAlchemy). Everything a request can get wrong is answered here with a
+contract error (400/401/413/415/422) before a handler runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..providers.base import CallContext, UsageEntry
+from ..providers.bundle import service_of
+from ._auth import authenticate, bearer_token
+from ._responses import ApiError
+from .idempotency import StoredResponse
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..db.models import User
+    from ..types import Endpoint
+    from ._state import ServerState
+
+__all__ = ["MAX_JSON_BYTES", "Call", "Handler", "make_endpoint", "validation_fields"]
+
+log = logging.getLogger("tinytalk.server")
+
+MAX_JSON_BYTES = 1024 * 1024
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII, as Stripe's keys
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it."""
+
+    request: Request
+    state: ServerState
+    endpoint: Endpoint
+    params: Any
+    request_id: str
+    user_id: int | None = None
+    token_id: int | None = None
+    upload: Path | None = None  # stt_upload: the received file, on disk
+    upload_name: str | None = None
+    idempotency_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def ctx(self, session_id: int | None = None) -> CallContext:
+        return CallContext(user_id=self.user_id, session_id=session_id)
+
+    def user(self, session: Session) -> User:
+        from ..db.models import User
+
+        user = session.get(User, self.user_id)
+        if user is None:
+            raise ApiError(401, "unauthorized", "invalid or expired token")
+        return user
+
+    def base_url(self) -> str:
+        """Scheme and host the client used (for absolute audio and asset URLs)."""
+        return str(self.request.base_url).rstrip("/")
+
+    @contextmanager
+    def usage(self, provider: object, operation: str, *, session_id: int | None = None) -> Iterator[UsageEntry]:
+        """Record a provider call, unless the provider records its own (``records_usage = True``)."""
+        if getattr(provider, "records_usage", False):
+            yield UsageEntry(service=service_of(provider), operation=operation)  # recorded by the provider
+            return
+        with self.state.recorder.call(service_of(provider), operation, model=getattr(provider, "model", None),
+                                      ctx=self.ctx(session_id)) as entry:
+            entry.request_id = self.request_id
+            yield entry
+
+
+Handler = Callable[[Call], Response]
+
+
+def validation_fields(exc: PydanticValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        message = "unknown field" if err.get("type") == "extra_forbidden" else str(err.get("msg", "invalid"))
+        fields.setdefault(loc, message)
+    return fields
+
+
+def _validate(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        fields = validation_fields(exc)
+        first = next(iter(fields.items()))
+        raise ApiError(422, "validation_failed", f"{first[0]}: {first[1]}", fields=fields) from None
+
+
+async def _json_body(request: Request) -> Any:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_JSON_BYTES:
+        raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_JSON_BYTES:
+        raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
+    if not raw.strip():
+        return {}  # PHP: json_decode('') ?? [] — an empty body is an empty object, validated as such
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/x-www-form-urlencoded":
+        from urllib.parse import parse_qsl
+
+        try:
+            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_body", "form body is not UTF-8") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "request body must be a JSON object")
+    return data
+
+
+async def _multipart(request: Request, call_files: dict[str, Any]) -> dict[str, Any]:
+    from ..types import MAX_UPLOAD_BYTES
+
+    ctype = request.headers.get("content-type", "").lower()
+    if not ctype.startswith("multipart/form-data"):
+        raise ApiError(400, "invalid_body", "expected multipart/form-data with a 'file' part")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise ApiError(413, "payload_too_large", f"upload larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception as exc:  # python-multipart / starlette raise several types for a broken body
+        raise ApiError(400, "invalid_body", f"malformed multipart body ({exc.__class__.__name__})") from None
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key != "file":
+                raise ApiError(422, "validation_failed", f"{key}: unknown file part", fields={key: "unknown field"})
+            call_files["file"] = value
+        elif value != "":
+            data[key] = value
+    return data
+
+
+def _fingerprint(params: Any, upload_hash: str | None) -> str:
+    payload = params.model_dump(mode="json") if isinstance(params, BaseModel) else params
+    text = json.dumps(payload, sort_keys=True, default=str) + "|" + (upload_hash or "")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
+                  *, keyed: bool | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of one row of ``tinytalk_sdk.types.ENDPOINTS``.
+
+    ``keyed`` (default: the endpoint's retry class is ``"key"``) turns on the in-process idempotency store.
+    """
+    use_store = endpoint.retry == "key" if keyed is None else keyed
+
+    async def run(request: Request) -> Response:
+        request_id = str(request.scope.get("state", {}).get("request_id", ""))
+        files: dict[str, Any] = {}
+        # -- authenticate first (401), as the PHP scripts do, then parse and validate (400/413/422).
+        user_id: int | None = None
+        token_id: int | None = None
+        if endpoint.auth:
+            token = _bearer(request, endpoint.name)
+            user_id, token_id = await run_in_threadpool(_authenticate, state, token)
+        if request.method == "GET" or endpoint.body == "query":
+            data: Any = dict(request.query_params)
+            if endpoint.name == "gpt_stream":
+                data.pop("token", None)  # EventSource cannot send headers (see _bearer below)
+            if endpoint.body == "none":
+                data = {}
+        elif endpoint.body == "multipart":
+            data = await _multipart(request, files)
+        else:
+            data = await _json_body(request)
+        params = _validate(endpoint.request, data)
+        call = Call(request=request, state=state, endpoint=endpoint, params=params, request_id=request_id,
+                    user_id=user_id, token_id=token_id)
+        upload_hash: str | None = None
+        tmpdir: str | None = None
+        try:
+            upload = files.get("file")
+            if endpoint.body == "multipart":
+                if upload is None:
+                    raise ApiError(422, "validation_failed", "file: a 'file' part is required",
+                                   fields={"file": "required"})
+                tmpdir = tempfile.mkdtemp(prefix="tinytalk-upload-")
+                call.upload_name = Path(upload.filename or "upload").name
+                call.upload = Path(tmpdir) / ("upload" + Path(call.upload_name).suffix.lower()[:8])
+                upload_hash = await _save_upload(upload, call.upload)
+            key = request.headers.get("idempotency-key")
+            if key is not None and not _KEY_RE.match(key):
+                raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-64 visible ASCII chars")
+            call.idempotency_key = key
+            if not (use_store and key):
+                return await run_in_threadpool(handler, call)
+            return await _keyed(state, call, handler, key, _fingerprint(params, upload_hash))
+        finally:
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+
+    return run
+
+
+def _bearer(request: Request, name: str) -> str:
+    header = request.headers.get("authorization")
+    if not header and name == "gpt_stream" and request.method == "GET" and request.query_params.get("token"):
+        header = "Bearer " + request.query_params["token"]
+    return bearer_token(header)
+
+
+def _authenticate(state: ServerState, token: str) -> tuple[int, int]:
+    from ..db.session import transaction
+
+    with transaction(state.engine) as session:
+        user, row = authenticate(session, token, now=state.now())
+        return user.id, row.id
+
+
+async def _save_upload(upload: UploadFile, dest: Path) -> str:
+    from ..types import MAX_UPLOAD_BYTES
+
+    digest = hashlib.sha256()
+    size = 0
+    with dest.open("wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise ApiError(413, "payload_too_large",
+                               f"upload larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB (Whisper's limit)")
+            digest.update(chunk)
+            out.write(chunk)
+    await upload.close()
+    return digest.hexdigest()
+
+
+async def _keyed(state: ServerState, call: Call, handler: Handler, key: str, fingerprint: str) -> Response:
+    principal = f"user:{call.user_id}" if call.user_id is not None else "anonymous"
+    slot = (principal, call.endpoint.name, key)
+    found = state.idempotency.begin(slot, fingerprint)
+    if found == "mismatch":
+        raise ApiError(409, "idempotency_key_reused", "Idempotency-Key was used with a different request body")
+    if found == "pending":
+        raise ApiError(409, "idempotency_key_in_use", "a request with this Idempotency-Key is still running")
+    if isinstance(found, StoredResponse):
+        return Response(found.body, status_code=found.status, media_type=found.media_type,
+                        headers={"Idempotent-Replayed": "true"})
+    stored: StoredResponse | None = None
+    try:
+        response = await run_in_threadpool(handler, call)
+        if 200 <= response.status_code < 300 and hasattr(response, "body"):
+            stored = StoredResponse(fingerprint, response.status_code, bytes(response.body), response.media_type)
+        return response
+    finally:
+        state.idempotency.finish(slot, stored)
