@@ -9,8 +9,7 @@ import sys
 
 from _common import API_URL, EMAIL, PIN
 
-from tinytalk_sdk._client import TinyTalk
-from tinytalk_sdk._streaming import DeltaEvent, DoneEvent, ErrorEvent
+from tinytalk_sdk import DeltaEvent, DoneEvent, ErrorEvent, TinyTalk
 
 message = sys.argv[1] if len(sys.argv) > 1 else "Hello! I goed to the park yesterday."
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from _common import API_URL, EMAIL, PIN
 
-from tinytalk_sdk._client import TinyTalk
+from tinytalk_sdk import TinyTalk
 
 with TinyTalk(base_url=API_URL) as client:
     login = client.auth.login(email=EMAIL, pin=PIN)

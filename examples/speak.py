@@ -9,7 +9,7 @@ import sys
 
 from _common import API_URL, EMAIL, PIN
 
-from tinytalk_sdk._client import TinyTalk
+from tinytalk_sdk import TinyTalk
 
 text = sys.argv[1] if len(sys.argv) > 1 else "Great job! You said that very well."
 out = sys.argv[2] if len(sys.argv) > 2 else "speech.audio"

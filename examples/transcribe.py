@@ -9,7 +9,7 @@ import sys
 
 from _common import API_URL, EMAIL, PIN
 
-from tinytalk_sdk._client import TinyTalk
+from tinytalk_sdk import TinyTalk
 
 path = sys.argv[1]
 

@@ -1,9 +1,11 @@
 """Generate a minimal, valid Cubism 4 model folder (test fixtures, the demo and the benchmark).
 
-Everything is written per LIVE2D.md: a moc3 per §5 (parts, parameters incl. the standard mouth/eye IDs,
-drawables with texture numbers), real PNG textures, one motion group per TinyTalk emotion with exact Meta
-counts (§2.2), two expressions, physics3/pose3/cdi3/userdata3, EyeBlink/LipSync groups, hit areas and the
-emotion mapping file. The result has zero errors and zero warnings under :func:`live2d_tools.validate`.
+Everything is written per LIVE2D.md: a moc3 per §5 that the real Cubism Core loads and animates (parts,
+parameters incl. the standard mouth/eye IDs, textured quads bound to ParamAngleX / ParamMouthOpenY /
+ParamEyeLOpen: see :mod:`live2d_tools.moc3_writer`), real PNG textures, one motion group per TinyTalk
+emotion with exact Meta counts (§2.2), two expressions, physics3/pose3/cdi3/userdata3, EyeBlink/LipSync
+groups, hit areas and the emotion mapping file. The result has zero errors and zero warnings under
+:func:`live2d_tools.validate`.
 """
 
 from __future__ import annotations

@@ -30,6 +30,13 @@ from ._exceptions import (
 from ._redact import mask, redact
 from ._version import __version__
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import types
+    from ._client import AsyncTinyTalk, TinyTalk
+    from ._retry import RetryPolicy
+    from ._streaming import AsyncChatStream, ChatStream, DeltaEvent, DoneEvent, ErrorEvent
+
 # The HTTP client pulls in httpx and pydantic: load it on first use so `import tinytalk_sdk` (and the CLI's
 # start-up) stays light.
 _LAZY = {

@@ -322,7 +322,7 @@ def _run_mode(
                     report.notes.append(f"--max-cost {budget.max_cost}: stopped before {mode} run {run} "
                                         f"(spent {budget.spent + accrued:.4f}, next turn ≈ {expected:.4f})")
                     say(report.notes[-1])
-                    return
+                    break
                 turns += 1
                 turn = Turn()
                 before = len(recorder.entries) if recorder is not None else 0
@@ -378,6 +378,8 @@ def _run_mode(
             if isinstance(pipe, ApiPipeline) and pipe.session_id is not None:
                 with suppress(TinyTalkError):
                     pipe.client.sessions.save(session_id=pipe.session_id)
+        if report.stopped_by_max_cost:
+            break
     minutes = speech_seconds / 60
     report.modes[mode] = {
         "turns": turns,

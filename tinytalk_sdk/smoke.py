@@ -82,6 +82,7 @@ class SmokeReport:
     wer: float | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
     stages: list[StageResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
@@ -391,9 +392,11 @@ def _usage_engine(config: Config) -> Engine | None:
         from sqlalchemy import inspect
 
         from .db import make_engine
+        from .db.migrate import sqlite_file_missing
 
         engine = make_engine(config.database_url)
-        if inspect(engine).has_table("api_usage_logs"):
+        # never create an empty SQLite file just to look into it
+        if not sqlite_file_missing(engine) and inspect(engine).has_table("api_usage_logs"):
             return engine
         engine.dispose()
     except Exception:  # the database is optional for a smoke run: the API is what is tested
@@ -455,6 +458,7 @@ def run_smoke(
         work = Path(tmp)
         with open_pipeline(config, target=target, work_dir=work, api_url=api_url, start_server=start_server,
                            use_fakes=use_fakes, engine=engine) as opened:
+            report.notes.extend(opened.notes)
             for note in opened.notes:
                 if on_note:
                     on_note(note)

@@ -229,6 +229,23 @@ def test_members_cli(cli: Any, engine: Engine) -> None:
     assert json.loads(r.stdout)["tokens_revoked"] == 1
 
 
+def test_pin_prompt_on_a_terminal_is_hidden(cli: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+
+    import tinytalk_cli.commands.members as members_cli
+    from tinytalk_sdk.db import transaction
+    from tinytalk_sdk.db.models import User
+
+    monkeypatch.setattr(members_cli, "_stdin_is_tty", lambda: True)
+    r = cli("members", "create", "tty@a.kr", "--name", "TTY", input="8642\n8642\n")
+    assert r.exit_code == 0, r.stderr
+    assert "PIN" in r.stderr and "8642" not in r.stdout + r.stderr  # asked, not echoed
+    with transaction(engine) as s:
+        assert verify_password("8642", s.scalar(select(User.pin_hash).where(User.email == "tty@a.kr")))
+    r = cli("members", "reset-pin", "tty@a.kr", input="1111\n2222\n1357\n1357\n")
+    assert r.exit_code == 0 and "do not match" in r.stderr.lower()
+
+
 def test_members_export_has_no_hashes(cli: Any, engine: Engine, tmp_path: Path) -> None:
     for i in range(5):
         add_user(engine, f"s{i}@a.kr", name=f"학생 {i}", school="서울초")
@@ -264,6 +281,8 @@ def test_conversations_cli(cli: Any, engine: Engine, tmp_path: Path) -> None:
     r = cli("conversations", "export", "--jsonl")
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [x["role"] for x in lines] == ["user", "assistant"] and "exported 2" in r.stderr
+    r = cli("conversations", "export", "--json", "--persona", "tiny")
+    assert [m["content"] for m in json.loads(r.stdout)] == ["I like 고양이.", "Cats!\nMeow."]
     r = cli("conversations", "export", "--from", "2000-01-01", "--to", "2000-01-02", "-o", str(tmp_path / "x"))
     assert (tmp_path / "x").read_text() == "" and r.exit_code == 0
 

@@ -148,8 +148,8 @@ def test_jsonl_streaming_uses_server_side_cursor_on_mariadb(mariadb: object, tmp
         add_messages_bulk(eng, session, 30_000)
         count, peak = _export_peak(eng, tmp_path / "out.jsonl", batch=500)
         assert count == 30_000
-        # A buffered cursor would hold all 30k rows (~6 MB of Python objects) at once.
-        assert peak < 2_500_000, f"peak {peak / 1e6:.1f} MB"
+        # Measured: ~0.4-1.6 MB streaming; 25 MB when the 30k rows are fetched at once.
+        assert peak < 6_000_000, f"peak {peak / 1e6:.1f} MB"
         with eng.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=10).exec_driver_sql("SELECT 1")
             assert type(result.cursor).__name__ == "SSCursor"

@@ -73,3 +73,11 @@ def test_parse_motion() -> None:
     assert parse_motion("idle=Idle")[1].motion_group == "Idle"
     assert parse_motion("error=https://x/e.json")[1].motion_url == "https://x/e.json"
     assert parse_motion("praise=Happy:3")[1].motion_index == 3
+
+
+def test_only_one_default(cli: Any, engine: Engine) -> None:
+    assert cli("characters", "create", "a", "--name", "A", "--default").exit_code == 0
+    assert cli("characters", "create", "b", "--name", "B").exit_code == 0
+    assert cli("characters", "update", "b", "--default").exit_code == 0
+    listed = {c["code"]: c["is_default"] for c in as_json(cli("characters", "list", "--json"))}
+    assert listed == {"a": False, "b": True}

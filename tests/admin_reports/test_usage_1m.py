@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import time
 import tracemalloc
-from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 

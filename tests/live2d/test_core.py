@@ -12,6 +12,8 @@ import pytest
 
 from live2d_tools import core, validate
 from live2d_tools.core import MARK, core_check
+from live2d_tools.generate import PARAMETERS, PARTS
+from live2d_tools.moc3 import build_moc3
 from live2d_tools.report import Finding
 
 PLAN = {"idle": ("Idle", 0, "motions/idle_00.motion3.json", None)}
@@ -74,11 +76,29 @@ def test_only_statically_valid_models_reach_the_core(live2d_model: Path) -> None
     assert calls == [live2d_model]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("live2d") is None, reason="live2d-py (render extra) not installed")
-def test_real_core_rejects_the_minimal_moc3_without_killing_us(live2d_model: Path) -> None:
-    """The generated moc3 is structurally valid for our reader but not for csmHasMocConsistency (its
-    keyform/mesh sections are empty): the real Core then crashes — in the child, not in this process."""
+needs_core = pytest.mark.skipif(
+    importlib.util.find_spec("live2d") is None, reason="live2d-py (render extra) not installed"
+)
+
+
+@needs_core
+def test_real_core_loads_the_generated_model_and_plays_every_emotion(live2d_model: Path) -> None:
+    report = validate(live2d_model.parent, core=True, emotions=True)
+    core_findings = [f for f in report.findings if f.rule_id.startswith("CORE")]
+    assert [f.rule_id for f in core_findings] == ["CORE-003"], core_findings
+    assert "idle, listening, thinking, speaking, praise, review, error" in core_findings[0].message
+    assert report.ok_strict
+
+
+@needs_core
+def test_real_core_crash_on_an_inconsistent_moc3_stays_in_the_child(live2d_model: Path) -> None:
+    """A moc3 that is structurally fine for our reader (only ID/parameter sections filled) but not for
+    csmHasMocConsistency: the real Core logs "Inconsistent MOC3" and then segfaults — in the child."""
+    drawables = [("ArtMeshFace", 0), ("ArtMeshBody", 0), ("ArtMeshMouth", 0), ("ArtMeshEyeL", 0)]
+    (live2d_model.parent / "Hiyori.moc3").write_bytes(
+        build_moc3(parts=PARTS, parameters=PARAMETERS, drawables=drawables)
+    )
     report = validate(live2d_model.parent, core=True)
     core_findings = [f for f in report.findings if f.rule_id.startswith("CORE")]
     assert [f.rule_id for f in core_findings] == ["CORE-001"]
-    assert "csmHasMocConsistency" in core_findings[0].message
+    assert "csmHasMocConsistency" in core_findings[0].message and core_findings[0].file == "Hiyori.moc3"

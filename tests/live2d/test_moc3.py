@@ -12,6 +12,7 @@ import pytest
 from live2d_tools import validate
 from live2d_tools.generate import PARAMETERS, PARTS
 from live2d_tools.moc3 import MOC_VERSIONS, build_moc3, parse_moc3
+from live2d_tools.moc3_writer import Quad, write_moc3
 
 
 def _moc(version: int = 3) -> bytes:
@@ -42,6 +43,28 @@ def test_reader_follows_the_offset_table_for_every_version(version: int) -> None
     assert len(data) % 64 == 0
     # the count table is found through slot 0, not at a fixed position
     assert struct.unpack_from("<I", data, 0x40)[0] == info.offsets[0] >= 64 + 4 * slots
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_full_writer_output_reads_back(version: int) -> None:
+    quads = [
+        Quad(
+            "ArtMeshFace", 0, 1, (-0.2, 0.0, 0.2, 0.4), bind=("ParamAngleX", (-0.3, 0, 0.1, 0.4), (-0.1, 0, 0.3, 0.4))
+        ),
+        Quad("ArtMeshBody", 1, 0, (-0.3, -0.4, 0.3, 0.0)),
+    ]
+    data = write_moc3(parts=PARTS, parameters=PARAMETERS, quads=quads, version=version)
+    info = parse_moc3(data, texture_count=2)
+    assert info.problems == [] and info.version == version
+    assert len([o for o in info.offsets if o]) == (101 if version == 1 else 102)
+    assert info.offsets[0] == 0x7C0  # where the Editor puts the count table
+    assert info.offsets == sorted(info.offsets[: len([o for o in info.offsets if o])]) + [0] * (
+        160 - len([o for o in info.offsets if o])
+    )
+    assert info.part_ids == PARTS and info.drawable_ids == ["ArtMeshFace", "ArtMeshBody"]
+    assert info.texture_numbers == [0, 1] and info.parameter_ranges["ParamMouthOpenY"] == (0.0, 1.0, 0.0)
+    with pytest.raises(ValueError):
+        write_moc3(parts=PARTS, parameters=PARAMETERS, quads=quads, version=4)
 
 
 def test_texture_number_beyond_textures_is_moc007() -> None:

@@ -166,3 +166,16 @@ def test_cli_missing_key_is_one_line(fake_vendors: RunningFakeVendors) -> None:
     result = CliRunner().invoke(app, ["heygen", "sessions", "list"])
     assert result.exit_code == 3
     assert "heygen_api_key" in result.output and "Traceback" not in result.output
+
+
+def test_cli_stops_one_session(fake_vendor_env: RunningFakeVendors, heygen: HeyGenClient) -> None:
+    sess = heygen.new_session()
+    runner = CliRunner()
+    dry = runner.invoke(app, ["heygen", "sessions", "stop", sess.session_id, "--dry-run", "--json"])
+    assert json.loads(dry.stdout) == {"dry_run": True, "stopped": [], "would_stop": [sess.session_id]}
+    assert fake_vendor_env.state.active_heygen()
+    done = runner.invoke(app, ["heygen", "sessions", "stop", sess.session_id, "--yes", "--json"])
+    assert done.exit_code == 0 and json.loads(done.stdout)["stopped"] == [sess.session_id]
+    assert fake_vendor_env.state.active_heygen() == []
+    again = runner.invoke(app, ["heygen", "sessions", "stop", sess.session_id, "--yes"])
+    assert again.exit_code == 10 and "heygen: HTTP 400 400006" in again.output  # the vendor's own answer

@@ -37,7 +37,7 @@ class Api:
 
     def register(self, pin: str = "1234", name: str = "Minji") -> dict[str, Any]:
         email = f"kid-{uuid.uuid4().hex[:10]}@example.com"
-        r = self.http.post("/auth_register.php", json={"email": email, "pin": pin, "name": name})
+        r = conforms(self.http.post("/auth_register.php", json={"email": email, "pin": pin, "name": name}))
         assert r.status_code == 201, r.text
         data = r.json()["data"]
         self.token, self.user = data["token"], data["user"]
@@ -45,17 +45,38 @@ class Api:
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         kwargs.setdefault("headers", self.auth)
-        return self.http.get(path, **kwargs)
+        return conforms(self.http.get(path, **kwargs))
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         kwargs.setdefault("headers", self.auth)
-        return self.http.post(path, **kwargs)
+        return conforms(self.http.post(path, **kwargs))
 
     def new_session(self, **body: Any) -> dict[str, Any]:
         r = self.post("/create_session.php", json=body)
         assert r.status_code == 201, r.text
         session: dict[str, Any] = r.json()["data"]["session"]
         return session
+
+
+def conforms(r: httpx.Response) -> httpx.Response:
+    """Check a JSON answer against the SDK's models (``tinytalk_sdk.types``): the envelope, and ``data``
+    against the endpoint's response model. The models keep unknown fields, so this catches missing or
+    mistyped ones."""
+    from tinytalk_sdk.types import ENDPOINTS, ErrorEnvelope
+
+    if not r.headers.get("content-type", "").startswith("application/json"):
+        return r
+    body = r.json()
+    if r.status_code >= 400:
+        ErrorEnvelope.model_validate(body)
+        return r
+    path = "/" + r.request.url.path.rsplit("/", 1)[-1]
+    for ep in ENDPOINTS:
+        if ep.path == path and ep.method == r.request.method and ep.response is not None:
+            assert body["success"] is True
+            ep.response.model_validate(body["data"])
+            assert r.status_code == ep.status, (path, r.status_code)
+    return r
 
 
 @pytest.fixture

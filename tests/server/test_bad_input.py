@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tinytalk_sdk.types import ENDPOINTS, Endpoint
 from tests.server.conftest import Api
+from tinytalk_sdk.types import ENDPOINTS, Endpoint
 
 ROUTES = [*ENDPOINTS, Endpoint("gpt_stream_get", "/gpt_stream.php", "GET", "pipeline",
                                ENDPOINTS[0].request, None, "query", "never")]
@@ -162,3 +162,16 @@ def test_upload_format_and_size_checks(sqlite_api: Api) -> None:
     # webm is accepted by the contract; the offline recogniser cannot decode it and says so (415).
     r = api.post("/stt_upload.php", files={"file": ("a.webm", b"\x1a\x45\xdf\xa3" + b"\x00" * 64, "audio/webm")})
     assert r.status_code == 415 and "offline" in r.json()["error"]["message"]
+
+
+def test_oversized_json_is_413_even_when_chunked(sqlite_api: Api) -> None:
+    big = b'{"message": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(big), 65536):
+            yield big[i:i + 65536]
+
+    for content in (big, chunks()):
+        r = sqlite_api.http.post("/gpt_feedback.php", content=content,
+                                 headers={**sqlite_api.auth, "content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from typing import Any
 
 import bcrypt
 import httpx
@@ -269,3 +270,15 @@ def test_health_and_cleanup(api: Api) -> None:
 def test_public_endpoints_need_no_token(api_server: object, path: str) -> None:
     base = api_server.base_url  # type: ignore[attr-defined]
     assert httpx.get(base + path, timeout=10).status_code == 200
+
+
+def test_factory_server_on_a_fresh_database(db_url: str, api_server_factory: Any) -> None:
+    server = api_server_factory(db_url)  # migrates the empty database on start
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        assert http.get("/health.php").json()["data"]["dialect"] == db_url.split(":")[0].split("+")[0]
+        email = {"email": "same@example.com", "pin": "1234", "name": "Twin"}
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            codes = sorted(pool.map(lambda _: http.post("/auth_register.php", json=email).status_code, range(4)))
+        assert codes == [201, 409, 409, 409]  # concurrent sign-ups of one address: exactly one account

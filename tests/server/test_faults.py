@@ -9,10 +9,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tinytalk_sdk import ValidationError
-from tinytalk_sdk.server import FaultPlan, create_app, parse_faults
 from tests.plugins.api_server import ApiServer
 from tests.server.conftest import Api, rows
+from tinytalk_sdk import ValidationError
+from tinytalk_sdk.server import FaultPlan, create_app, parse_faults
 
 
 def test_parse_plan() -> None:

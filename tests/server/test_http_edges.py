@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tinytalk_sdk.server import create_app
 from tests.plugins.api_server import ApiServer
 from tests.server.conftest import Api
+from tinytalk_sdk.server import create_app
 
 
 def test_preflight_is_204_with_cors_headers(api_server: ApiServer) -> None:
@@ -69,7 +69,7 @@ def test_unexpected_errors_are_a_bare_500_json(sqlite_engine: Any, tmp_path: Pat
     from tinytalk_sdk.providers.offline import make_offline_providers
 
     bundle = make_offline_providers()
-    bundle.chat = _Broken()  # type: ignore[assignment]
+    bundle.chat = _Broken()
     app = create_app(sqlite_engine, providers=bundle, uploads_dir=tmp_path, fault="")
     with TestClient(app, base_url="http://t/api", raise_server_exceptions=False) as client:
         token = client.post("/auth_register.php", json={"email": "b@example.com", "pin": "1234", "name": "B"}).json()[
@@ -115,3 +115,31 @@ def test_register_validation_fields(sqlite_api: Api, email: str) -> None:
     r = sqlite_api.http.post("/auth_register.php", json={"email": email, "pin": "12", "name": ""})
     body = r.json()["error"]
     assert r.status_code == 422 and set(body["fields"]) == {"email", "pin", "name"}
+
+
+def test_admin_settings_shape_the_answers(sqlite_engine: Any, tmp_path: Path) -> None:
+    from tinytalk_sdk.db import transaction
+    from tinytalk_sdk.db.models import AiCharacter
+    from tinytalk_sdk.settings import set_setting
+
+    with transaction(sqlite_engine) as s:
+        s.add_all([AiCharacter(code="hiyori", name="Hiyori", is_default=True), AiCharacter(code="mark", name="Mark")])
+    for key, value in [("default_character", "mark"), ("feature_flags", '{"missions": true, "beta": "x"}'),
+                       ("maintenance_mode", "true"), ("max_upload_mb", "1"), ("heygen_avatar_id", "Anna_public"),
+                       ("avatar_provider", "heygen")]:
+        set_setting(sqlite_engine, key, value, actor="test")
+    app = create_app(sqlite_engine, uploads_dir=tmp_path, fault="")
+    with TestClient(app, base_url="http://t/api") as client:
+        config = client.get("/get_app_config.php").json()["data"]
+        assert config["avatar_provider"] == "heygen"
+        assert config["default_character"]["code"] == "mark"
+        assert config["flags"] == {"maintenance_mode": True, "missions": True}
+        token = client.post("/auth_register.php", json={"email": "d@example.com", "pin": "1234", "name": "D"}
+                            ).json()["data"]["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.get("/get_user_character.php", headers=auth).json()["data"]["character"]["code"] == "mark"
+        made = client.post("/heygen_session.php", json={}, headers=auth).json()["data"]
+        assert made["avatar_id"] == "Anna_public"
+        wav = b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * (1024 * 1024 + 1)
+        r = client.post("/stt_upload.php", files={"file": ("big.wav", wav, "audio/wav")}, headers=auth)
+        assert r.status_code == 413 and "1 MB" in r.json()["error"]["message"]

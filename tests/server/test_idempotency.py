@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tinytalk_sdk.server import create_app
 from tests.server.conftest import Api, rows
+from tinytalk_sdk.server import create_app
 
 
 def _count(api: Api, table: str) -> int:

@@ -57,7 +57,7 @@ def test_providers_target_heygen_cli_json(fake_vendor_env: RunningFakeVendors) -
     result = CliRunner().invoke(app, ["smoke", "--target", "providers", "--avatar", "heygen", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["passed"] and report["avatar"] == "heygen"
+    assert report["passed"] and report["avatar"] == "heygen" and report["notes"] == []  # the session's fakes
     assert [s["status"] for s in report["stages"]] == ["pass"] * len(STAGES_PROVIDERS)
     assert fake_vendor_env.state.active_heygen() == []  # the session was stopped
     assert len(fake_vendor_env.state.calls("heygen", "streaming.stop")) == 1
@@ -118,6 +118,39 @@ def test_api_target_refuses_to_start_a_server_for_another_profile(isolated_env: 
     config_dir = isolated_env / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text('[profiles.prod]\nadmin_user = "ops"\n')
-    result = CliRunner().invoke(app, ["--profile", "prod", "smoke", "--api-url", "http://127.0.0.1:9/api"])
-    assert result.exit_code == 12
-    assert "register" in result.output
+    refused = CliRunner().invoke(app, ["--profile", "prod", "smoke", "--api-url", "http://127.0.0.1:9/api"])
+    assert refused.exit_code == 12 and "register" in refused.output  # unreachable API: the first stage fails
+    if not _port_open(8787):
+        no_server = CliRunner().invoke(app, ["--profile", "prod", "smoke"])
+        assert no_server.exit_code == 12
+        assert "no TinyTalk API at http://127.0.0.1:8787/api" in no_server.output
+        assert not (isolated_env / "data" / "prod.db").exists()  # no server was started on prod's database
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_api_server_running_on_the_real_adapters(fake_vendor_env: RunningFakeVendors, tmp_path: Path) -> None:
+    """`tinytalk serve` with keys: the server calls the OpenAI/ElevenLabs/HeyGen adapters (here: the fakes)."""
+    from tinytalk_sdk.providers.base import UsageRecorder
+    from tinytalk_sdk.providers.factory import build_providers
+    from tinytalk_sdk.server.background import start_background_server
+
+    config = load_config()
+    providers = build_providers(config, UsageRecorder())
+    assert providers.names() == {"stt": "openai", "chat": "openai", "tts": "elevenlabs", "avatar": "heygen"}
+    with start_background_server(f"sqlite:///{tmp_path / 'api.db'}", providers=providers) as server:
+        report = run_smoke(config, target="api", avatar="heygen", api_url=server.base_url,
+                           engine=None, raise_on_failure=False)
+    assert report.passed, report.stages
+    assert report.wer == 0.0  # the (fake) Whisper, not pocketsphinx
+    paths = [c["path"] for c in fake_vendor_env.state.log]
+    assert paths == ["/v1/audio/transcriptions", "/v1/chat/completions",
+                     "/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream", "/v1/streaming.new", "/v1/streaming.start",
+                     "/v1/streaming.task", "/v1/streaming.stop"]
+    assert fake_vendor_env.state.active_heygen() == []

@@ -95,7 +95,7 @@ def import_cmd(
     try:
         if replace_class and not dry_run and not yes:
             preview = import_assignments(engine, file, dry_run=True, **kwargs)
-            if preview.removed:
+            if preview.removed and (skip_invalid or not preview.errors):  # a bad file fails below, unasked
                 print_rows(_plan_rows(preview, include_unchanged=False), PLAN_COLUMNS, title="Plan")
                 confirm(f"remove {len(preview.removed)} assignment(s) not in the file?", yes=yes)
         result = import_assignments(engine, file, dry_run=dry_run, **kwargs)

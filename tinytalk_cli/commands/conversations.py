@@ -112,11 +112,12 @@ def export(
     persona: PersonaOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="JSON Lines, one message per line (the format).")] = True,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="JSON Lines, one message per line (the default).")] = True,
+    json_: Annotated[bool, typer.Option("--json", help="One JSON array instead of JSON Lines.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Rows fetched per round trip.", min=1)] = 1000,
 ) -> None:
-    """Export messages as JSON Lines, streamed from the database (constant memory on millions of rows).
+    """Export messages as JSON Lines (or --json: an array), streamed: constant memory on millions of rows.
 
     Example: tinytalk conversations export --jsonl --from 2025-03-01 -o march.jsonl
     """
@@ -125,11 +126,12 @@ def export(
     from .._output import info
 
     flt = _filter(user, persona, date_from, date_to)
+    fmt = "json" if json_ else "jsonl"
     engine = get_ctx(ctx).engine
     if output is not None:
         with output.open("w", encoding="utf-8", newline="\n") as fh:
-            count = conversations.export_jsonl(engine, fh, flt, batch=batch)
+            count = conversations.export_messages(engine, fh, flt, fmt=fmt, batch=batch)
     else:
-        count = conversations.export_jsonl(engine, sys.stdout, flt, batch=batch)
+        count = conversations.export_messages(engine, sys.stdout, flt, fmt=fmt, batch=batch)
         sys.stdout.flush()
     info(f"exported {count} message(s)" + (f" to {output}" if output else ""))

@@ -56,11 +56,15 @@ def _filter(
                         login_from=login_from, login_to=login_to, active=active, query=query)
 
 
+def _stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_pin(*, twice: bool) -> str:
     """A PIN from a hidden prompt (terminal) or the first line of stdin (scripts). Never echoed."""
     from tinytalk_sdk import ValidationError
 
-    if sys.stdin.isatty():
+    if _stdin_is_tty():
         value: str = typer.prompt("PIN", hide_input=True, confirmation_prompt=twice, err=True)
         return value.strip()
     line = sys.stdin.readline().strip()

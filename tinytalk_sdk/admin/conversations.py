@@ -25,6 +25,7 @@ __all__ = [
     "SessionSummary",
     "Transcript",
     "export_jsonl",
+    "export_messages",
     "get_transcript",
     "iter_messages",
     "list_sessions",
@@ -229,11 +230,29 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def export_messages(
+    engine: Engine, out: IO[str], flt: ConversationFilter | None = None, *, fmt: str = "jsonl",
+    batch: int = 1000,
+) -> int:
+    """Write the matching messages to ``out`` as JSON Lines (``fmt="jsonl"``) or one JSON array
+    (``fmt="json"``), streamed either way: constant memory. Returns how many."""
+    if fmt not in ("jsonl", "json"):
+        raise ValidationError(f"export format '{fmt}': use jsonl or json")
+    count = 0
+    if fmt == "json":
+        out.write("[")
+    for record in iter_messages(engine, flt, batch=batch):
+        line = json.dumps(record, default=_json_default, ensure_ascii=False)
+        if fmt == "json":
+            out.write(("," if count else "") + "\n  " + line)
+        else:
+            out.write(line + "\n")
+        count += 1
+    if fmt == "json":
+        out.write("\n]\n" if count else "]\n")
+    return count
+
+
 def export_jsonl(engine: Engine, out: IO[str], flt: ConversationFilter | None = None, *, batch: int = 1000) -> int:
     """Write one JSON object per message to ``out``; returns how many. Constant memory."""
-    count = 0
-    for record in iter_messages(engine, flt, batch=batch):
-        out.write(json.dumps(record, default=_json_default, ensure_ascii=False))
-        out.write("\n")
-        count += 1
-    return count
+    return export_messages(engine, out, flt, fmt="jsonl", batch=batch)

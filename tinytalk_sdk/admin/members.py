@@ -229,6 +229,7 @@ def create_member(
 ) -> Member:
     """A new app member with a ``$2y$`` PIN hash."""
     from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
 
     from ..db import transaction
     from ..db.models import User
@@ -256,7 +257,10 @@ def create_member(
                    class_name=class_name, student_no=student_no, level=level, birth_year=birth_year,
                    locale=locale, is_active=True, created_at=dt.datetime.now(dt.UTC))
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # created by someone else between our check and our insert
+            raise ConflictError(f"member '{email}' already exists") from None
         return _member(row)
 
 

@@ -353,6 +353,7 @@ def _insert_history(
 def _create(session: Session, *, name: str, system_prompt: str, actor: str, reason: str | None,
             fields: dict[str, Any], status: str = "active") -> AiPersona:
     from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
 
     from ..db.models import AiPersona
 
@@ -375,7 +376,10 @@ def _create(session: Session, *, name: str, system_prompt: str, actor: str, reas
         archived_at=now if status == "archived" else None,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # created by someone else between our check and our insert
+        raise ConflictError(f"persona '{name}' already exists") from None
     _insert_history(session, persona_id=row.id, version=1, old=None, new=system_prompt, actor=actor,
                     reason=reason or "created")
     return row

@@ -107,9 +107,11 @@ def recorder_for(config: Config, engine: Engine | None = None) -> UsageRecorder:
         from sqlalchemy import inspect
 
         from ..db import make_engine
+        from ..db.migrate import sqlite_file_missing
 
         engine = engine or make_engine(config.database_url)
-        if inspect(engine).has_table("api_usage_logs"):
+        # never create an empty SQLite file just to look into it
+        if not sqlite_file_missing(engine) and inspect(engine).has_table("api_usage_logs"):
             return UsageRecorder(engine)
     except Exception as exc:  # no database is not a reason to refuse a vendor call
         logging.getLogger("tinytalk.providers").warning("usage rows kept in memory: %s", exc.__class__.__name__)

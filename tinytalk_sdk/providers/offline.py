@@ -182,22 +182,26 @@ class PocketSphinxSTT:
     model = "pocketsphinx-en-us"
     records_usage = True  # writes its own usage row through self.recorder
 
+    # Loading the model takes 0.3-3 s: one decoder per process, shared by every instance (under a lock,
+    # since a decoder holds one utterance at a time).
+    _shared_decoder: Any = None
+    _lock = threading.Lock()
+
     def __init__(self, *, recorder: UsageRecorder | None = None) -> None:
         self.recorder = recorder or UsageRecorder()
-        self._decoder: Any = None
-        self._lock = threading.Lock()
 
-    def _get_decoder(self) -> Any:
-        if self._decoder is None:
-            try:
-                from pocketsphinx import Decoder
-            except ImportError:
-                raise ProviderError(
-                    "pocketsphinx is not installed", provider="offline", code="not_installed",
-                    hint="pip install pocketsphinx",
-                ) from None
-            self._decoder = Decoder(samprate=16000, loglevel="FATAL")
-        return self._decoder
+    @classmethod
+    def _get_decoder(cls) -> Any:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError:
+            raise ProviderError(
+                "pocketsphinx is not installed", provider="offline", code="not_installed",
+                hint="pip install pocketsphinx",
+            ) from None
+        if cls._shared_decoder is None:
+            cls._shared_decoder = Decoder(samprate=16000, loglevel="FATAL")
+        return cls._shared_decoder
 
     def transcribe(self, audio: Path, *, language: str | None = "en", ctx: CallContext | None = None
                    ) -> Transcript:

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,15 @@ class OpenAIProvider:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def models(self, *, ctx: CallContext | None = None) -> list[str]:
+        """The model ids the key can use (GET /v1/models): a free reachability and key check."""
+        with self.recorder.call("openai", "models", ctx=ctx) as entry, _mapped(entry):
+            entry.cost_usd = Decimal(0)
+            raw = self.client.models.with_raw_response.list()
+            entry.http_status = raw.status_code
+            entry.request_id = raw.headers.get("x-request-id")
+            return [m.id for m in raw.parse()]
 
     # ---- speech to text ----------------------------------------------------------------------
 

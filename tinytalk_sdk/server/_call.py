@@ -115,9 +115,14 @@ async def _json_body(request: Request) -> Any:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_JSON_BYTES:
         raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BYTES:
-        raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # chunked bodies carry no length: count while reading
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
+        parts.append(chunk)
+    raw = b"".join(parts)
     if not raw.strip():
         return {}  # PHP: json_decode('') ?? [] — an empty body is an empty object, validated as such
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()

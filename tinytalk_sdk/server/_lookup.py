@@ -15,10 +15,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_AVATAR_PROVIDER",
     "DEFAULT_SYSTEM_PROMPT",
+    "app_flags",
     "avatar_provider",
     "default_character",
     "default_persona",
     "owned_session",
+    "setting",
     "settings",
     "typed_value",
     "user_character",
@@ -62,12 +64,49 @@ def settings(session: Session) -> dict[str, tuple[Any, str]]:
             for r in rows}
 
 
-def avatar_provider(session: Session) -> str:
-    from ..db.models import AdminSetting
+def setting(session: Session, key: str) -> Any:
+    """A setting's effective value: the row parsed as ``tinytalk_sdk.settings`` declares it, else its default.
 
-    row = session.get(AdminSetting, "avatar_provider")
-    value = (row.setting_value or "").strip().lower() if row else ""
+    A row that does not parse (a hand edit, an old PHP value) counts as the default, as a PHP
+    ``?? default`` would; ``tinytalk settings list`` flags such rows.
+    """
+    from .._exceptions import ValidationError
+    from ..db.models import AdminSetting
+    from ..settings import KNOWN_SETTINGS
+
+    row = session.get(AdminSetting, key)
+    spec = KNOWN_SETTINGS.get(key)
+    if row is None:
+        return spec.default if spec else None
+    if spec is None:
+        return typed_value(row.setting_value, row.value_type)
+    try:
+        return spec.parse(row.setting_value)
+    except ValidationError:
+        return spec.default
+
+
+def avatar_provider(session: Session) -> str:
+    value = setting(session, "avatar_provider")
     return value if value in ("heygen", "replika") else DEFAULT_AVATAR_PROVIDER
+
+
+def app_flags(session: Session) -> dict[str, bool]:
+    """Switches for the app: every boolean setting (``maintenance_mode``, …) plus the boolean entries of
+    the ``feature_flags`` JSON object."""
+    from ..settings import KNOWN_SETTINGS
+
+    flags: dict[str, bool] = {}
+    for key, (value, kind) in settings(session).items():
+        if kind in ("bool", "boolean") and key not in KNOWN_SETTINGS:
+            flags[key] = bool(value)
+    for key, spec in KNOWN_SETTINGS.items():
+        if spec.value_type == "bool":
+            flags[key] = bool(setting(session, key))
+    features = setting(session, "feature_flags")
+    if isinstance(features, dict):
+        flags.update({str(k): v for k, v in features.items() if isinstance(v, bool)})
+    return flags
 
 
 def owned_session(session: Session, user_id: int | None, session_id: int) -> ChatSession:
@@ -81,10 +120,18 @@ def owned_session(session: Session, user_id: int | None, session_id: int) -> Cha
 
 
 def default_persona(session: Session) -> AiPersona | None:
+    """The persona named by the ``default_persona`` setting, else the one flagged default, else the first."""
     from sqlalchemy import select
 
     from ..db.models import AiPersona
 
+    named = setting(session, "default_persona")
+    if named:
+        persona = session.execute(
+            select(AiPersona).where(AiPersona.name == named, AiPersona.status == "active")
+        ).scalar_one_or_none()
+        if persona is not None:
+            return persona
     return session.execute(
         select(AiPersona).where(AiPersona.status == "active")
         .order_by(AiPersona.is_default.desc(), AiPersona.id).limit(1)
@@ -92,11 +139,19 @@ def default_persona(session: Session) -> AiPersona | None:
 
 
 def default_character(session: Session) -> AiCharacter | None:
-    """The active character flagged default, else the first active one."""
+    """The character named by the ``default_character`` setting (its code), else the active one flagged
+    default, else the first active one."""
     from sqlalchemy import select
 
     from ..db.models import AiCharacter
 
+    code = setting(session, "default_character")
+    if code:
+        named = session.execute(
+            select(AiCharacter).where(AiCharacter.code == code, AiCharacter.is_active.is_(True))
+        ).scalar_one_or_none()
+        if named is not None:
+            return named
     return session.execute(
         select(AiCharacter).where(AiCharacter.is_active.is_(True))
         .order_by(AiCharacter.is_default.desc(), AiCharacter.id).limit(1)

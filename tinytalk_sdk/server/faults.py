@@ -14,7 +14,7 @@ requests to that endpoint misbehave (``*`` = all of them). Modes:
   status line and headers (and, for a streamed body, its first half), then close the connection: the
   client sees a broken connection although the work exists. Needs a real socket (uvicorn).
 * ``stall`` (``stall=5``: seconds, default 30) — sleep before doing anything, longer than a client's
-  timeout; then answer normally if the client is still there.
+  timeout; then the request runs anyway (its work happens even if the client gave up), as on a slow server.
 
 Set a plan with ``create_app(fault=...)``, the ``TINYTALK_FAULTS`` environment variable, or at run time
 with ``POST /__faults`` (loopback clients only; see docs/server.md).

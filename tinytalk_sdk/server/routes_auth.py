@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from .._exceptions import DatabaseError
 from ..db.session import transaction
 from ..passwords import hash_password, verify_password
 from ._auth import issue_token
@@ -30,16 +31,25 @@ def register(call: Call) -> Response:
     email = p.email.strip().lower()
     pin_hash = hash_password(p.pin)
     now = call.state.now()
-    with transaction(call.state.engine) as session:
-        if session.execute(select(User.id).where(func.lower(User.email) == email)).first():
-            raise ApiError(409, "email_taken", "an account with this email already exists",
-                           fields={"email": "already registered"})
-        user = User(email=email, pin_hash=pin_hash, name=p.name.strip(), nickname=p.nickname, level=p.level,
-                    birth_year=p.birth_year, locale=p.locale or "ko", created_at=now, last_login_at=now)
-        session.add(user)
-        session.flush()
-        token, row = issue_token(session, user, now=now, device=p.device)
-        return _token_answer(token, iso(row.expires_at), user_out(user), 201)
+    taken = ApiError(409, "email_taken", "an account with this email already exists",
+                     fields={"email": "already registered"})
+    try:
+        with transaction(call.state.engine) as session:
+            if session.execute(select(User.id).where(func.lower(User.email) == email)).first():
+                raise taken
+            user = User(email=email, pin_hash=pin_hash, name=p.name.strip(), nickname=p.nickname,
+                        level=p.level, birth_year=p.birth_year, locale=p.locale or "ko", created_at=now,
+                        last_login_at=now)
+            session.add(user)
+            session.flush()
+            token, row = issue_token(session, user, now=now, device=p.device)
+            return _token_answer(token, iso(row.expires_at), user_out(user), 201)
+    except DatabaseError:
+        # Two registrations of one address at once: the unique email index lets one win.
+        with transaction(call.state.engine) as session:
+            if session.execute(select(User.id).where(func.lower(User.email) == email)).first():
+                raise taken from None
+        raise
 
 
 def login(call: Call) -> Response:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from ..db.session import transaction
 from ._call import Call, Handler
-from ._lookup import avatar_provider, default_character, settings, user_character
+from ._lookup import app_flags, avatar_provider, default_character, user_character
 from ._responses import ApiError, ok
 from ._serialize import character_out, iso
 
@@ -33,13 +33,10 @@ def _character(session: Session, row: AiCharacter, base: str) -> dict[str, Any]:
 
 def app_config(call: Call) -> Response:
     with transaction(call.state.engine) as session:
-        values = settings(session)
-        # Flags: every boolean setting (``feature_*``, ``maintenance_mode``, …), as the app reads them.
-        flags = {key: bool(value) for key, (value, kind) in values.items() if kind in ("bool", "boolean")}
         character = default_character(session)
         return ok({
             "avatar_provider": avatar_provider(session),
-            "flags": flags,
+            "flags": app_flags(session),
             "default_character": _character(session, character, call.base_url()) if character else None,
             "server_time": iso(call.state.now()),
         })

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ..db.session import transaction
 from ._call import Call, Handler
 from ._chat import provider_errors
-from ._lookup import default_persona
+from ._lookup import default_persona, setting
 from ._responses import ApiError, ok
 from ._serialize import iso
 
@@ -45,10 +45,10 @@ def current(call: Call) -> Response:
 def create(call: Call) -> Response:
     p = call.params
     avatar_id = p.avatar_id
-    if avatar_id is None:
+    if avatar_id is None:  # the default persona's avatar, else the heygen_avatar_id setting
         with transaction(call.state.engine) as session:
             persona = default_persona(session)
-            avatar_id = persona.heygen_avatar_id if persona else None
+            avatar_id = (persona.heygen_avatar_id if persona else None) or setting(session, "heygen_avatar_id")
     avatar = call.state.providers.avatar
     with provider_errors(), call.usage(avatar, "heygen_new", session_id=p.chat_session_id):
         made = avatar.create_session(avatar_id=avatar_id, voice_id=p.voice_id, quality=p.quality,

@@ -19,7 +19,7 @@ from ..db.session import transaction
 from ..providers.base import ChatResult, ChatTurn
 from ._call import Call, Handler
 from ._chat import api_error_of, complete, detect_emotion, provider_errors
-from ._lookup import DEFAULT_SYSTEM_PROMPT, default_persona, owned_session
+from ._lookup import DEFAULT_SYSTEM_PROMPT, default_persona, owned_session, setting
 from ._responses import ApiError, ok
 from ._serialize import absolute
 
@@ -114,6 +114,11 @@ def stt_upload(call: Call) -> Response:
     assert call.upload is not None
     claimed = Path(call.upload_name or "").suffix.lower().lstrip(".")
     size = call.upload.stat().st_size
+    with transaction(call.state.engine) as session:
+        limit_mb = min(int(setting(session, "max_upload_mb") or 25), 25)
+    if size > limit_mb * 1024 * 1024:
+        raise ApiError(413, "payload_too_large",
+                       f"file: {size / 1048576:.1f} MB is over this server's {limit_mb} MB limit (max_upload_mb)")
     if size == 0:
         raise ApiError(422, "validation_failed", "file: the upload is empty", fields={"file": "empty file"})
     with call.upload.open("rb") as fh:
@@ -121,7 +126,7 @@ def stt_upload(call: Call) -> Response:
     if claimed not in AUDIO_FORMATS:
         raise ApiError(415, "unsupported_media_type",
                        f"file: '.{claimed}' is not an accepted format ({', '.join(AUDIO_FORMATS)})")
-    if sniffed != claimed and not (claimed == "m4a" and sniffed == "mp3"):
+    if sniffed != claimed:
         raise ApiError(415, "unsupported_media_type",
                        f"file: content is {sniffed or 'not audio'}, not {claimed}")
     p = call.params
@@ -254,18 +259,23 @@ def gpt_feedback(call: Call) -> Response:
 
 
 def tts_stream(call: Call) -> Response:
-    from ..db.models import AiCharacter
+    from ..db.models import AiCharacter, AiPersona
 
     p = call.params
     if not p.text.strip():
         raise ApiError(422, "validation_failed", "text: must not be blank", fields={"text": "blank"})
     voice_id = p.voice_id
-    if p.session_id is not None:
-        with transaction(call.state.engine) as session:
+    with transaction(call.state.engine) as session:
+        # The voice: asked for, else the session's character's, else its persona's, else tts_voice_id.
+        if p.session_id is not None:
             row = owned_session(session, call.user_id, p.session_id)
             if voice_id is None and row.character_id is not None:
                 character = session.get(AiCharacter, row.character_id)
                 voice_id = character.voice_id if character else None
+            if voice_id is None and row.persona_id is not None:
+                persona = session.get(AiPersona, row.persona_id)
+                voice_id = persona.voice_id if persona else None
+        voice_id = voice_id or setting(session, "tts_voice_id")
     tts = call.state.providers.tts
     ctx = call.ctx(p.session_id)
     usage = call.usage(tts, "tts", session_id=p.session_id)

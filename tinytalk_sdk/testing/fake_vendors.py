@@ -438,6 +438,15 @@ def build_app(state: FakeState | None = None) -> Starlette:
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={**_openai_headers(), "cache-control": "no-cache"})
 
+    async def models(request: Request) -> Response:
+        _key, denied = openai_auth(request)
+        if denied:
+            return denied
+        logged("openai", request, 200)
+        return JSONResponse({"object": "list", "data": [
+            {"id": mid, "object": "model", "created": 1715367049, "owned_by": "system"}
+            for mid in ("gpt-4o", "gpt-4o-2024-08-06", "gpt-4o-mini", "whisper-1")]}, headers=_openai_headers())
+
     # ---- ElevenLabs ----
 
     def eleven_fail(request: Request, kind: str) -> Response:
@@ -679,6 +688,7 @@ def build_app(state: FakeState | None = None) -> Starlette:
     routes = [
         Route("/v1/audio/transcriptions", transcriptions, methods=["POST"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
         Route("/v1/text-to-speech/{voice_id}/stream", tts, methods=["POST"]),
         Route("/v1/text-to-speech/{voice_id}/stream/with-timestamps", tts, methods=["POST"]),
         Route("/v1/voices", voices, methods=["GET"]),
