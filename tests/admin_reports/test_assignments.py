@@ -60,6 +60,7 @@ def assignments(engine: Engine) -> dict[int, tuple[int, str | None, str | None]]
         ("cp949", ",", "cp949"),
         ("utf-8-sig", ",", "utf-8-sig"),
         ("utf-16", "\t", "utf-16"),  # Excel's "Unicode text": UTF-16 LE with BOM, tab-separated
+        ("utf-16-le", "\t", "utf-16-le"),  # the same without a BOM: charset-normalizer's call
         ("utf-8", ";", "utf-8"),
         ("euc-kr", ",", "cp949"),  # EUC-KR bytes are CP949 bytes
     ],

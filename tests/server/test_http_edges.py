@@ -143,3 +143,18 @@ def test_admin_settings_shape_the_answers(sqlite_engine: Any, tmp_path: Path) ->
         wav = b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * (1024 * 1024 + 1)
         r = client.post("/stt_upload.php", files={"file": ("big.wav", wav, "audio/wav")}, headers=auth)
         assert r.status_code == 413 and "1 MB" in r.json()["error"]["message"]
+
+
+def test_today_follows_the_server_time_zone(sqlite_engine: Any, tmp_path: Path) -> None:
+    from tinytalk_sdk import ValidationError
+
+    utc_evening = dt.datetime(2026, 3, 2, 16, 0, tzinfo=dt.UTC)  # already 01:00 on 3 March in Seoul
+    app = create_app(sqlite_engine, uploads_dir=tmp_path, fault="", clock=lambda: utc_evening,
+                     timezone="Asia/Seoul")
+    with TestClient(app, base_url="http://t/api") as client:
+        token = client.post("/auth_register.php", json={"email": "z@example.com", "pin": "1234", "name": "Z"}
+                            ).json()["data"]["token"]
+        made = client.post("/create_session.php", json={}, headers={"Authorization": f"Bearer {token}"})
+        assert made.json()["data"]["session"]["session_date"] == "2026-03-03"
+    with pytest.raises(ValidationError, match="time zone"):
+        create_app(sqlite_engine, uploads_dir=tmp_path, timezone="Mars/Olympus")

@@ -25,6 +25,10 @@ def register(app: typer.Typer) -> None:
             typer.Option("--faults", envvar="TINYTALK_FAULTS",
                          help="Fault plan for QA, e.g. 'get_sessions.php:429:2' (see docs/server.md)."),
         ] = None,
+        timezone: Annotated[
+            str, typer.Option("--timezone", envvar="TINYTALK_TIMEZONE",
+                              help="Calendar of 'today's session' (IANA name; PHP's date.timezone).")
+        ] = "UTC",
         json_: JsonOpt = False,
     ) -> None:
         """Run the local TinyTalk API server: migrates the database first, then serves /api/*.php,
@@ -63,7 +67,7 @@ def register(app: typer.Typer) -> None:
             if real:
                 info("providers: " + ", ".join(f"{slot}={src}" for slot, src in real.items()) + " (others offline)")
         api = create_app(engine, providers=providers, uploads_dir=uploads, cdn_dir=cdn, fault=faults or "",
-                         cleanup_token=config.get("cleanup_token"), recorder=recorder)
+                         cleanup_token=config.get("cleanup_token"), recorder=recorder, timezone=timezone)
         shown_host = f"[{host}]" if ":" in host else host
         url = f"http://{shown_host}:{port}/api"
         if host not in ("127.0.0.1", "localhost", "::1"):

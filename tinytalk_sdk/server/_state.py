@@ -31,6 +31,8 @@ class ServerState:
     faults: FaultPlan
     clock: Callable[[], dt.datetime]
     cleanup_token: str | None = None
+    # The calendar of session_date ("today's session"): PHP's date('Y-m-d') in the host's time zone.
+    timezone: dt.tzinfo = dt.UTC
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     # HeyGen session id -> (user id, status, created): who may drive which avatar session.
     avatar_sessions: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -39,3 +41,6 @@ class ServerState:
     def now(self) -> dt.datetime:
         value = self.clock()
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.timezone).date()

@@ -76,14 +76,18 @@ def create_app(
     clock: Callable[[], dt.datetime] | None = None,
     cleanup_token: str | None = None,
     recorder: UsageRecorder | None = None,
+    timezone: str = "UTC",
 ) -> Starlette:
     """The API server on ``engine`` (already migrated).
 
     ``providers`` defaults to the offline bundle; ``uploads_dir`` (voice uploads, served at ``/uploads/``)
     defaults to ``<data dir>/uploads``; ``cdn_dir`` is served read-only at ``/assets/live2d/``;
     ``fault`` is a fault plan (see :mod:`.faults`), else ``$TINYTALK_FAULTS``; ``clock`` returns the
-    current UTC time (tests pin it); ``cleanup_token`` protects ``cleanup_uploads.php``.
+    current UTC time (tests pin it); ``cleanup_token`` protects ``cleanup_uploads.php``; ``timezone`` (an
+    IANA name, e.g. ``Asia/Seoul``) is the calendar of ``session_date`` and "today's session".
     """
+    import zoneinfo
+
     from ..config import data_dir
     from ..types import ENDPOINTS
 
@@ -99,12 +103,16 @@ def create_app(
     else:
         spec = fault if fault is not None else os.environ.get("TINYTALK_FAULTS", "")
         plan = FaultPlan(spec or None)
+    try:
+        zone = zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"unknown time zone '{timezone}' (use an IANA name like Asia/Seoul)") from None
     uploads = Path(uploads_dir) if uploads_dir else data_dir() / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     state = ServerState(
         engine=engine, providers=providers, recorder=recorder, uploads_dir=uploads,
         cdn_dir=Path(cdn_dir) if cdn_dir else None, faults=plan,
-        clock=clock or (lambda: dt.datetime.now(dt.UTC)), cleanup_token=cleanup_token,
+        clock=clock or (lambda: dt.datetime.now(dt.UTC)), cleanup_token=cleanup_token, timezone=zone,
     )
 
     table = handlers()

@@ -83,6 +83,7 @@ def start_background_server(
     cdn_dir: str | Path | None = None,
     fault: str | FaultPlan | None = None,
     cleanup_token: str | None = None,
+    timezone: str = "UTC",
     startup_timeout: float = 15.0,
 ) -> RunningServer:
     """Start the server for ``engine_url`` (migrated first unless ``migrate=False``) and wait until it
@@ -93,12 +94,16 @@ def start_background_server(
     from .app import create_app
 
     engine = make_engine(engine_url)
-    if migrate:
-        from ..db.migrate import upgrade
+    try:
+        if migrate:
+            from ..db.migrate import upgrade
 
-        upgrade(engine)
-    app = create_app(engine, providers=providers, uploads_dir=uploads_dir, cdn_dir=cdn_dir, fault=fault,
-                     cleanup_token=cleanup_token)
+            upgrade(engine)
+        app = create_app(engine, providers=providers, uploads_dir=uploads_dir, cdn_dir=cdn_dir, fault=fault,
+                         cleanup_token=cleanup_token, timezone=timezone)
+    except BaseException:
+        engine.dispose()
+        raise
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

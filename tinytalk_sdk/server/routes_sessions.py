@@ -51,7 +51,7 @@ def _new_session(session: Session, call: Call, values: dict[str, Any], key: str 
     now = call.state.now()
     row = ChatSession(
         user_id=call.user_id, persona_id=persona_id, character_id=character_id, title=values.get("title"),
-        session_date=now.date(), status="active", avatar_provider=avatar_provider(session),
+        session_date=call.state.today(), status="active", avatar_provider=avatar_provider(session),
         response_mode=values.get("response_mode") or "audio", idempotency_key=key, created_at=now,
     )
     session.add(row)
@@ -102,7 +102,7 @@ def resume_session(call: Call) -> Response:
 
     from ..db.models import ChatSession
 
-    today = call.state.now().date()
+    today = call.state.today()
     with transaction(call.state.engine) as session:
         row = session.execute(
             select(ChatSession).where(ChatSession.user_id == call.user_id, ChatSession.session_date == today,
