@@ -30,6 +30,7 @@ __all__ = [
     "json_default",
     "out_console",
     "print_json",
+    "print_json_stream",
     "print_record",
     "print_rows",
     "stdout_is_tty",
@@ -104,6 +105,20 @@ def json_default(value: Any) -> Any:
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=json_default, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
+
+
+def print_json_stream(items: Iterable[Any], out: Any = None) -> int:
+    """Write a JSON array one element at a time (constant memory). Returns the number of elements."""
+    out = out or sys.stdout
+    count = 0
+    out.write("[")
+    for item in items:
+        out.write(",\n  " if count else "\n  ")
+        out.write(json.dumps(item, default=json_default, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+    return count
 
 
 def _cell(value: Any) -> str:

@@ -133,16 +133,28 @@ def export_cmd(
     ] = "utf-8-sig",
     school: Annotated[str | None, typer.Option("--school", help="Only this school.")] = None,
     class_name: Annotated[str | None, typer.Option("--class", help="Only this class.")] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Export assignments as a CSV Excel opens safely (BOM, formula-like cells neutralised with ').
 
+    With --json: a JSON array of the same rows instead of the CSV.
+
     Example: tinytalk assignments export -o assignments.csv --encoding cp949
     """
-    from tinytalk_sdk.admin.assignments import export_assignments
+    from tinytalk_sdk.admin.assignments import export_assignments, iter_assignments
 
-    from .._output import info
+    from .._output import info, print_json_stream
 
     engine = get_ctx(ctx).engine
+    if json_:
+        rows = iter_assignments(engine, school=school, class_name=class_name)
+        if output is None:
+            count = print_json_stream(rows)
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                count = print_json_stream(rows, fh)
+        info(f"exported {count} assignment(s) as JSON" + (f" to {output}" if output else ""))
+        return
     if output is None:
         count = export_assignments(engine, sys.stdout.buffer, encoding=encoding, school=school,
                                    class_name=class_name)

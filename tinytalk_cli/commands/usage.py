@@ -117,19 +117,28 @@ def export_cmd(
     end: ToOpt = None,
     exclude_tag: ExcludeTagOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    csv_: Annotated[bool, typer.Option("--csv", help="CSV with a header row (the only format; the default).")
-                    ] = True,
+    csv_: Annotated[bool, typer.Option("--csv", help="CSV with a header row (the default).")] = True,
+    json_: JsonOpt = False,
 ) -> None:
-    """Stream raw api_usage_logs rows as CSV (constant memory).
+    """Stream raw api_usage_logs rows as CSV, or with --json as a JSON array (constant memory).
 
     Example: tinytalk usage export --csv --from 2026-11-01 -o usage-november.csv
     """
-    from tinytalk_sdk.admin.usage import export_usage
+    from tinytalk_sdk.admin.usage import export_usage, iter_usage
 
-    from .._output import info
+    from .._output import info, print_json_stream
 
     app_ctx = get_ctx(ctx)
     first, last = _range(start, end)
+    if json_:
+        rows = iter_usage(app_ctx.engine, start=first, end=last, exclude_tags=exclude_tag or [])
+        if output is None:
+            count = print_json_stream(rows)
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                count = print_json_stream(rows, fh)
+        info(f"exported {count} usage row(s) as JSON" + (f" to {output}" if output else ""))
+        return
     if output is None:
         count = export_usage(app_ctx.engine, sys.stdout, start=first, end=last, exclude_tags=exclude_tag or [])
         sys.stdout.flush()

@@ -519,6 +519,16 @@ def _export_rows(session: Session, school: str | None, class_name: str | None) -
                "class": r.class_name, "character": r.code}
 
 
+def iter_assignments(
+    engine: Engine, *, school: str | None = None, class_name: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield assignments as dicts with the export's column names, streaming (constant memory)."""
+    from ..db.session import transaction
+
+    with transaction(engine) as session:
+        yield from _export_rows(session, school, class_name)
+
+
 def export_assignments(
     engine: Engine,
     out: BinaryIO,

@@ -378,6 +378,18 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def iter_usage(
+    engine: Engine,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    exclude_tags: Sequence[str] = (),
+) -> Iterator[dict[str, Any]]:
+    """Yield raw ``api_usage_logs`` rows as dicts, streaming (constant memory)."""
+    for row in _export_rows(engine, start, end, exclude_tags):
+        yield dict(zip(USAGE_EXPORT_COLUMNS, row, strict=True))
+
+
 def export_usage(
     engine: Engine,
     out: TextIO,
