@@ -193,6 +193,40 @@ class BaseClient(Generic[_HttpxT]):
             )
         return delay
 
+    def _on_transport_error(
+        self, ep: Endpoint, exc: httpx.TransportError, failure: Failure, *, retries_done: int, started: float,
+        key: str | None,
+    ) -> float:
+        """The delay before the next attempt after a transport failure; raises the mapped error when done."""
+        delay = self._next_delay(ep, failure, retries_done=retries_done, started=started, key=key)
+        if delay is None:
+            raise self._transport_error(ep, exc) from exc
+        return delay
+
+    def _on_status_error(
+        self, ep: Endpoint, response: httpx.Response, content: bytes, *, retries_done: int, started: float,
+        key: str | None,
+    ) -> float:
+        """The delay before the next attempt after a 4xx/5xx; raises the typed status error when done."""
+        error = self._status_error(ep, response, content)
+        delay = self._next_delay(
+            ep, response.status_code, retries_done=retries_done, started=started, key=key,
+            retry_after=getattr(error, "retry_after", None),
+        )
+        if delay is None:
+            raise error
+        return delay
+
+    def _prepare(
+        self, ep: Endpoint, params: RequestModel, *, key: str | None, files: Callable[[], Files] | None,
+        accept: str, attempt: int,
+    ) -> httpx.Request:
+        """One attempt's request (fresh file handles on every attempt), logged."""
+        request = self._build_request(ep, params, idempotency_key=key, files=files() if files else None,
+                                      accept=accept)
+        self._log_request(request, attempt)
+        return request
+
     # --- logging -------------------------------------------------------------------------------
     def _log_request(self, request: httpx.Request, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
@@ -250,52 +284,31 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         started = self._clock()
         retries = 0
         while True:
-            request = self._build_request(
-                ep, params, idempotency_key=key, files=files() if files else None, accept=accept
-            )
-            self._log_request(request, retries + 1)
-            failure: Failure
-            retry_after: float | None = None
+            request = self._prepare(ep, params, key=key, files=files, accept=accept, attempt=retries + 1)
             try:
                 response = self._client.send(request, stream=True)
             except httpx.TransportError as exc:
-                failure = classify_transport_error(exc)
-                delay = self._next_delay(ep, failure, retries_done=retries, started=started, key=key)
-                if delay is None:
-                    raise self._transport_error(ep, exc) from exc
+                delay = self._on_transport_error(ep, exc, classify_transport_error(exc), retries_done=retries,
+                                                 started=started, key=key)
             else:
                 self._log_response(request, response, started)
-                body_error: httpx.TransportError | None = None
                 if response.status_code < 400 and not read:
                     return response
-                if response.status_code < 400:
-                    try:
-                        response.read()
-                        return response
-                    except httpx.TransportError as exc:
-                        body_error = exc
-                    finally:
-                        response.close()
-                    delay = self._next_delay(ep, "dropped", retries_done=retries, started=started, key=key)
-                    if delay is None:
-                        raise self._transport_error(ep, body_error) from body_error
-                    self._sleep(delay)
-                    retries += 1
-                    continue
+                body_error: httpx.TransportError | None = None
                 try:
                     content = response.read()
-                except httpx.TransportError:
-                    content = b""
+                except httpx.TransportError as exc:
+                    content, body_error = b"", exc
                 finally:
                     response.close()
-                error = self._status_error(ep, response, content)
-                failure = response.status_code
-                retry_after = getattr(error, "retry_after", None)
-                delay = self._next_delay(
-                    ep, failure, retries_done=retries, started=started, key=key, retry_after=retry_after
-                )
-                if delay is None:
-                    raise error
+                if response.status_code >= 400:
+                    delay = self._on_status_error(ep, response, content, retries_done=retries,
+                                                  started=started, key=key)
+                elif body_error is None:
+                    return response
+                else:  # the answer was cut while reading it: retried like a dropped connection
+                    delay = self._on_transport_error(ep, body_error, "dropped", retries_done=retries,
+                                                     started=started, key=key)
             self._sleep(delay)
             retries += 1
 
@@ -338,52 +351,31 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         started = self._clock()
         retries = 0
         while True:
-            request = self._build_request(
-                ep, params, idempotency_key=key, files=files() if files else None, accept=accept
-            )
-            self._log_request(request, retries + 1)
-            failure: Failure
-            retry_after: float | None = None
+            request = self._prepare(ep, params, key=key, files=files, accept=accept, attempt=retries + 1)
             try:
                 response = await self._client.send(request, stream=True)
             except httpx.TransportError as exc:
-                failure = classify_transport_error(exc)
-                delay = self._next_delay(ep, failure, retries_done=retries, started=started, key=key)
-                if delay is None:
-                    raise self._transport_error(ep, exc) from exc
+                delay = self._on_transport_error(ep, exc, classify_transport_error(exc), retries_done=retries,
+                                                 started=started, key=key)
             else:
                 self._log_response(request, response, started)
-                body_error: httpx.TransportError | None = None
                 if response.status_code < 400 and not read:
                     return response
-                if response.status_code < 400:
-                    try:
-                        await response.aread()
-                        return response
-                    except httpx.TransportError as exc:
-                        body_error = exc
-                    finally:
-                        await response.aclose()
-                    delay = self._next_delay(ep, "dropped", retries_done=retries, started=started, key=key)
-                    if delay is None:
-                        raise self._transport_error(ep, body_error) from body_error
-                    await self._sleep(delay)
-                    retries += 1
-                    continue
+                body_error: httpx.TransportError | None = None
                 try:
                     content = await response.aread()
-                except httpx.TransportError:
-                    content = b""
+                except httpx.TransportError as exc:
+                    content, body_error = b"", exc
                 finally:
                     await response.aclose()
-                error = self._status_error(ep, response, content)
-                failure = response.status_code
-                retry_after = getattr(error, "retry_after", None)
-                delay = self._next_delay(
-                    ep, failure, retries_done=retries, started=started, key=key, retry_after=retry_after
-                )
-                if delay is None:
-                    raise error
+                if response.status_code >= 400:
+                    delay = self._on_status_error(ep, response, content, retries_done=retries,
+                                                  started=started, key=key)
+                elif body_error is None:
+                    return response
+                else:  # the answer was cut while reading it: retried like a dropped connection
+                    delay = self._on_transport_error(ep, body_error, "dropped", retries_done=retries,
+                                                     started=started, key=key)
             await self._sleep(delay)
             retries += 1
 

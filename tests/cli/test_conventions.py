@@ -100,10 +100,16 @@ def test_version() -> None:
     assert tinytalk("--version").stdout.strip() == f"tinytalk {__version__}"
 
 
-def test_completion_script_is_offered() -> None:
-    proc = tinytalk("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+def test_shell_completion_works() -> None:
+    # What the bash script installed by --install-completion runs on <TAB>.
+    script = tinytalk(env={"_TINYTALK_COMPLETE": "source_bash"})
+    assert script.returncode == 0 and "complete " in script.stdout
+    proc = tinytalk(env={"_TINYTALK_COMPLETE": "complete_bash", "COMP_WORDS": "tinytalk con", "COMP_CWORD": "1"})
     assert proc.returncode == 0
-    assert "complete" in proc.stdout
+    assert proc.stdout.split() == ["config", "conversations"]
+    proc = tinytalk(env={"_TINYTALK_COMPLETE": "complete_bash", "COMP_WORDS": "tinytalk db ch",
+                         "COMP_CWORD": "2"})
+    assert proc.stdout.split() == ["check"]
 
 
 @pytest.mark.parametrize("name", ["typer", "rich"])
