@@ -57,6 +57,8 @@ def read_audio(path: Path) -> tuple[npt.NDArray[np.float32], int]:
     import numpy as np
     import soundfile as sf
 
+    if not Path(path).is_file():  # libsndfile would only say "System error."
+        raise LipSyncError(f"{path}: no such audio file" + (" (it is a folder)" if Path(path).is_dir() else ""))
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OutputFormat",
+    "cell_text",
     "err_console",
+    "human_size",
     "info",
     "json_default",
     "out_console",
@@ -121,7 +123,19 @@ def print_json_stream(items: Iterable[Any], out: Any = None) -> int:
     return count
 
 
-def _cell(value: Any) -> str:
+def human_size(n: int, *, binary: bool = False) -> str:
+    """``1536`` → ``1.5 KB`` (``1.5 KiB`` with ``binary``); bytes stay whole, the largest unit is GB."""
+    units = ("B", "KiB", "MiB", "GiB") if binary else ("B", "KB", "MB", "GB")
+    value = float(n)
+    for unit in units:
+        if value < 1024 or unit == units[-1]:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover - the loop always returns
+
+
+def cell_text(value: Any) -> str:
+    """One value as CSV/TSV/table text: '' for None, true/false, ISO-8601 UTC times, JSON for lists."""
     if value is None:
         return ""
     if isinstance(value, (dt.date, dt.datetime, decimal.Decimal)):
@@ -151,13 +165,13 @@ def print_rows(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([cell_text(row.get(c)) for c in columns])
         return
     if fmt is OutputFormat.tsv or (fmt is OutputFormat.auto and not stdout_is_tty()):
         sys.stdout.write("\t".join(columns) + "\n")
         for row in rows:
             sys.stdout.write(
-                "\t".join(_cell(row.get(c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
+                "\t".join(cell_text(row.get(c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
             )
         return
     from rich.table import Table
@@ -166,7 +180,7 @@ def print_rows(
     for col in columns:
         table.add_column(col)
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(cell_text(row.get(c)) for c in columns))
     out_console().print(table)
     if not rows:
         info("(no rows)")
@@ -188,8 +202,8 @@ def print_record(record: Mapping[str, Any], *, fmt: OutputFormat | str = OutputF
         table.add_column(style="bold")
         table.add_column()
         for key, value in record.items():
-            table.add_row(key, _cell(value))
+            table.add_row(key, cell_text(value))
         out_console().print(table)
         return
     for key, value in record.items():
-        sys.stdout.write(f"{key}\t{_cell(value)}\n")
+        sys.stdout.write(f"{key}\t{cell_text(value)}\n")

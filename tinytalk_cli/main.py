@@ -42,6 +42,8 @@ GROUPS: dict[str, str] = {
 COMMANDS: list[str] = ["demo", "serve", "dashboard", "doctor", "smoke"]
 
 EXIT_USAGE = 2
+# Typer vendors Click; its UsageError is BadParameter's base class (no public name for it in typer 0.29).
+_UsageError: type[Exception] = typer.BadParameter.__mro__[1]
 EXIT_INTERRUPTED = 130
 
 
@@ -66,6 +68,15 @@ class TinyTalkGroup(TyperGroup):
                 raise
             _fail(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
+        except _UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                raise
+            sub = getattr(exc, "ctx", None)
+            _fail(
+                exc.format_message(),  # type: ignore[attr-defined]
+                f"`{sub.command_path} --help` lists the options" if sub is not None else None,
+            )
+            raise typer.Exit(EXIT_USAGE) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:

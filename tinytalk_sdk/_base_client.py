@@ -20,7 +20,7 @@ import httpx
 import pydantic
 
 from ._errors_map import classify_transport_error, decode_json, make_status_error, map_transport_error
-from ._exceptions import APIError, APIResponseError
+from ._exceptions import APIError, APIResponseError, ValidationError
 from ._redact import redact, register_secret
 from ._retry import DEFAULT_POLICY, Failure, RetryPolicy, new_idempotency_key, retry_delay, should_retry
 from ._version import __version__
@@ -76,8 +76,14 @@ class BaseClient(Generic[_HttpxT]):
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         retry_policy: RetryPolicy | None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        if not self.base_url.lower().startswith(("http://", "https://")):  # a caller's typo, not a network error
+            raise ValidationError(f"base_url {self.base_url!r}: not an http:// or https:// URL",
+                                  hint="e.g. http://127.0.0.1:8787/api")
+        # Sent with every request (e.g. {"X-TinyTalk-Tag": "smoke"}); never overrides auth or the key.
+        self.default_headers: dict[str, str] = dict(default_headers or {})
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else (
             DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout, connect=min(timeout, 5.0))
         )
@@ -106,7 +112,7 @@ class BaseClient(Generic[_HttpxT]):
 
     # --- request building ----------------------------------------------------------------------
     def _headers(self, ep: Endpoint, idempotency_key: str | None, accept: str) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT, "Accept": accept}
+        headers = {"User-Agent": USER_AGENT, **self.default_headers, "Accept": accept}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         if idempotency_key:

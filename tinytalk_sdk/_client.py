@@ -9,13 +9,16 @@
 
 Options (keyword-only): ``base_url`` (ends with ``/api``; default: the local server), ``token``,
 ``timeout`` (seconds or an ``httpx.Timeout``), ``max_retries``, ``retry_policy`` (backoff, Retry-After
-cap, total deadline), ``http_client`` (your own ``httpx.Client``/``AsyncClient``, e.g. with a
-``MockTransport``; the SDK never closes a client it did not create).
+cap, total deadline), ``default_headers`` (sent with every request, e.g. ``{"X-TinyTalk-Tag": "smoke"}``
+to tag the usage rows of your calls), ``http_client`` (your own ``httpx.Client``/``AsyncClient``, e.g.
+with a ``MockTransport``; the SDK never closes a client it did not create).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -39,6 +42,14 @@ from .resources import (
 __all__ = ["DEFAULT_MAX_RETRIES", "AsyncTinyTalk", "TinyTalk"]
 
 DEFAULT_MAX_RETRIES = 2
+_RESOURCE_NAMES = ("auth", "sessions", "pipeline", "heygen", "config", "ops")
+
+
+def _attach(client: object, *resources: Callable[[Any], object]) -> None:
+    """``client.auth``, ``client.sessions``, …: the resource classes of one flavour (sync or async), in
+    the order of ``_RESOURCE_NAMES``; the class annotations above give each attribute its type."""
+    for name, resource in zip(_RESOURCE_NAMES, resources, strict=True):
+        setattr(client, name, resource(client))
 
 
 class TinyTalk(SyncAPIClient):
@@ -58,17 +69,13 @@ class TinyTalk(SyncAPIClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         http_client: httpx.Client | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url, token=token, timeout=timeout, max_retries=max_retries,
-            retry_policy=retry_policy, http_client=http_client,
+            retry_policy=retry_policy, http_client=http_client, default_headers=default_headers,
         )
-        self.auth = Auth(self)
-        self.sessions = Sessions(self)
-        self.pipeline = Pipeline(self)
-        self.heygen = Heygen(self)
-        self.config = Config(self)
-        self.ops = Ops(self)
+        _attach(self, Auth, Sessions, Pipeline, Heygen, Config, Ops)
 
     def __enter__(self) -> TinyTalk:
         return self
@@ -96,17 +103,13 @@ class AsyncTinyTalk(AsyncAPIClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url, token=token, timeout=timeout, max_retries=max_retries,
-            retry_policy=retry_policy, http_client=http_client,
+            retry_policy=retry_policy, http_client=http_client, default_headers=default_headers,
         )
-        self.auth = AsyncAuth(self)
-        self.sessions = AsyncSessions(self)
-        self.pipeline = AsyncPipeline(self)
-        self.heygen = AsyncHeygen(self)
-        self.config = AsyncConfig(self)
-        self.ops = AsyncOps(self)
+        _attach(self, AsyncAuth, AsyncSessions, AsyncPipeline, AsyncHeygen, AsyncConfig, AsyncOps)
 
     async def __aenter__(self) -> AsyncTinyTalk:
         return self

@@ -1,8 +1,8 @@
 """Map what went wrong on the wire to the toolkit's error tree, in one place.
 
 * :func:`make_status_error`: an HTTP answer >= 400 → AuthenticationError / APINotFoundError /
-  APIValidationError / RateLimitError / ServerError / APIStatusError, or APIResponseError when the body
-  is not the contract's JSON error (shared hosting answers HTML error pages).
+  APIValidationError (400, 413, 422) / RateLimitError / ServerError / APIStatusError, or APIResponseError
+  when the body is not the contract's JSON error (shared hosting answers HTML error pages).
 * :func:`map_transport_error`: an httpx transport exception → APIConnectionError / APITimeoutError.
 
 Every error names the method and endpoint, carries status and request id, and its message goes
@@ -115,6 +115,9 @@ def make_status_error(
         err = APINotFoundError(text, **common)
     elif status in (400, 422):
         err = APIValidationError(text, errors=[redact(e, secrets) for e in field_errors], **common)
+    elif status == 413:  # too large for this server: the caller's to fix, like a 422 (the text names the limit)
+        err = APIValidationError(text, errors=[redact(e, secrets) for e in field_errors],
+                                 hint="send a smaller file (shorten or compress the recording)", **common)
     elif status == 429:
         retry_after = parse_retry_after(headers.get("retry-after"))
         err = RateLimitError(text, retry_after=retry_after, **common)

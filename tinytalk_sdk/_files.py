@@ -57,7 +57,12 @@ def check_audio_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_UPLOA
         raise ValidationError(f"{p}: no such file")
     if not p.is_file():
         raise ValidationError(f"{p}: not a file")
-    size = p.stat().st_size
+    try:
+        size = p.stat().st_size
+        with p.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:  # unreadable (permissions): the caller's to fix, not a raw OSError
+        raise ValidationError(f"{p}: cannot read the file ({exc.strerror or exc.__class__.__name__})") from None
     if size == 0:
         raise ValidationError(f"{p}: the file is empty")
     if size > max_bytes:
@@ -70,8 +75,6 @@ def check_audio_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_UPLOA
         raise ValidationError(
             f"{p}: unsupported audio format '.{ext}' (accepted: {', '.join(AUDIO_FORMATS)})"
         )
-    with p.open("rb") as fh:
-        head = fh.read(16)
     found = sniff_audio_format(head)
     if found != ext:
         what = f"a {found} file" if found else "not a recognisable audio file"

@@ -98,6 +98,12 @@ class _StreamBase:
                 self.error = event
         return event
 
+    def _broken(self, exc: SSEError | httpx.TransportError) -> APIResponseError:
+        """What the caller sees when the body is not SSE, or the connection dropped mid-stream."""
+        if isinstance(exc, SSEError):
+            return self._fail(f"not an event stream: {exc}")
+        return self._truncated(exc)
+
     def _truncated(self, exc: Exception | None = None) -> APIResponseError:
         why = f" ({type(exc).__name__})" if exc else ""
         return self._fail(f"the event stream ended before `done`{why}: truncated answer")
@@ -127,10 +133,8 @@ class ChatStream(_StreamBase):
                 if not isinstance(event, DeltaEvent):
                     return
             raise self._truncated()
-        except SSEError as exc:
-            raise self._fail(f"not an event stream: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise self._truncated(exc) from exc
+        except (SSEError, httpx.TransportError) as exc:
+            raise self._broken(exc) from exc
         finally:
             self.close()
 
@@ -173,10 +177,8 @@ class AsyncChatStream(_StreamBase):
                 if not isinstance(event, DeltaEvent):
                     return
             raise self._truncated()
-        except SSEError as exc:
-            raise self._fail(f"not an event stream: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise self._truncated(exc) from exc
+        except (SSEError, httpx.TransportError) as exc:
+            raise self._broken(exc) from exc
         finally:
             await self.close()
 

@@ -193,6 +193,13 @@ def _read_file(path: Path) -> dict[str, Any]:
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: 'profiles' must be a table of [profiles.<name>] sections")
+    # A hand-written `[default]` (or a bare `api_url = …`) would otherwise be ignored without a word.
+    stray = sorted(k for k in data if k != "profiles")
+    if stray:
+        hint = f"[profiles.{stray[0]}]" if isinstance(data[stray[0]], dict) else "[profiles.default]"
+        raise ConfigError(
+            f"{path}: '{stray[0]}' is outside the [profiles.<name>] tables", hint=f"move it under {hint}"
+        )
     return data
 
 
@@ -249,13 +256,21 @@ def write_setting(cfg: Config, key: str, value: str | None, *, use_keyring: bool
         table.pop(key, None)
     else:
         table[key] = value
-    cfg.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = cfg.path.with_suffix(".toml.tmp")
-    # The file can hold secrets: create it private, then swap it in atomically.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        tomli_w.dump(data, fh)
-    os.replace(tmp, cfg.path)
+    try:
+        cfg.path.parent.mkdir(parents=True, exist_ok=True)
+        # The file can hold secrets: create it private, then swap it in atomically.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            tomli_w.dump(data, fh)
+        os.replace(tmp, cfg.path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ConfigError(
+            f"{cfg.path}: cannot write the config file ({exc.strerror or exc.__class__.__name__})",
+            hint="check TINYTALK_CONFIG_DIR and the folder's permissions",
+        ) from None
     if value is None:
         cfg.file_values.pop(key, None)
     else:

@@ -95,7 +95,8 @@ def check_api(config: Config, *, timeout: float) -> Check:
     return Check("api", "ok", f"{url} healthy (database {db})")
 
 
-def check_providers(config: Config, recorder: UsageRecorder) -> list[Check]:
+def check_providers(config: Config, recorder: UsageRecorder, *, timeout: float = 10.0) -> list[Check]:
+    """One free call per configured vendor (a key check), each bounded by ``timeout`` seconds per attempt."""
     from .providers.base import CallContext
     from .providers.factory import make_elevenlabs, make_heygen, make_openai
 
@@ -104,6 +105,7 @@ def check_providers(config: Config, recorder: UsageRecorder) -> list[Check]:
 
     def openai() -> Check:
         provider = make_openai(config, recorder)
+        provider.timeout = timeout  # the doctor answers in seconds, not the pipeline's 60 s per read
         try:
             models = provider.models(ctx=ctx)
         finally:
@@ -113,13 +115,16 @@ def check_providers(config: Config, recorder: UsageRecorder) -> list[Check]:
                      f"key works, {len(models)} models" + ("" if has else "; gpt-4o is not available to this key"))
 
     def elevenlabs() -> Check:
-        sub = make_elevenlabs(config, recorder).subscription(ctx=ctx)
+        provider = make_elevenlabs(config, recorder)
+        provider.timeout = timeout
+        sub = provider.subscription(ctx=ctx)
         left = (sub.get("character_limit") or 0) - (sub.get("character_count") or 0)
         return Check("elevenlabs", "ok", f"key works, plan {sub.get('tier')} ({sub.get('status')}), "
                                          f"{left} characters left")
 
     def heygen() -> Check:
         client = make_heygen(config, recorder)
+        client.timeout = timeout
         try:
             active = client.list_sessions(ctx=ctx)
         finally:
@@ -155,8 +160,13 @@ def run_checks(config: Config, *, recorder: UsageRecorder | None = None, timeout
               _guard("database", lambda: check_database(config)),
               _guard("api", lambda: check_api(config, timeout=timeout))]
     has_keys = any(config.get(f"{s}_api_key") for s in ("openai", "elevenlabs", "heygen"))
-    rec = recorder or (recorder_for(config) if has_keys else None)
-    checks += check_providers(config, rec) if rec is not None else check_providers(config, _null_recorder())
+    rec = recorder
+    if rec is None and has_keys:
+        try:
+            rec = recorder_for(config)
+        except TinyTalkError:  # e.g. a broken price_table file: check_config reports it; still check the keys
+            rec = None
+    checks += check_providers(config, rec or _null_recorder(), timeout=max(timeout, 5.0))
     checks.append(_guard("cdn", lambda: check_cdn(config)))
     return checks
 

@@ -212,7 +212,8 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"price table {file}: malformed TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"price table {file}: cannot read: {exc.__class__.__name__}") from None
+        reason = "it is a folder" if file.is_dir() else getattr(exc, "strerror", None) or exc.__class__.__name__
+        raise ConfigError(f"price table {file}: cannot read ({reason})") from None
     table = parse_price_table(data, source="built-in" if builtin else str(file))
     _cache[key] = table
     return table

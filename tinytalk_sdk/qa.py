@@ -35,6 +35,7 @@ from .smoke import METRICS, ApiPipeline, ProviderPipeline, Turn, lipsync, open_p
 
 if TYPE_CHECKING:
     from .config import Config
+    from .pricing import PriceTable
 
 __all__ = [
     "MODES",
@@ -185,8 +186,9 @@ class QAReport:
 
 
 class _Budget:
-    def __init__(self, max_cost: float | None) -> None:
+    def __init__(self, max_cost: float | None, prices: PriceTable) -> None:
         self.max_cost = Decimal(str(max_cost)) if max_cost is not None else None
+        self.prices = prices  # the profile's table: estimates before a turn was measured
         self.spent = Decimal(0)
         self.turn_costs: list[Decimal] = []
 
@@ -200,7 +202,7 @@ def _entry_cost(entries: Sequence[Any]) -> Decimal:
     return sum((e.cost_usd for e in entries if e.cost_usd is not None), Decimal(0))
 
 
-def _a_priori_turn_cost(mode: str, utterance: str) -> Decimal:
+def _a_priori_turn_cost(mode: str, utterance: str, table: PriceTable) -> Decimal:
     """What one turn should cost before any was measured: the price table on a typical turn."""
     from .pricing import estimate_cost
     from .providers.base import UsageEntry
@@ -212,15 +214,13 @@ def _a_priori_turn_cost(mode: str, utterance: str) -> Decimal:
         entries.append(UsageEntry("elevenlabs", "tts", model="eleven_flash_v2_5", characters=160))
     total = Decimal(0)
     for entry in entries:
-        cost, _version = estimate_cost(entry)
+        cost, _version = estimate_cost(entry, table)
         total += cost or Decimal(0)
     return total
 
 
-def _heygen_rate() -> tuple[Decimal, Decimal]:
-    from .pricing import load_price_table
-
-    rates = load_price_table().lookup("heygen", None)
+def _heygen_rate(table: PriceTable) -> tuple[Decimal, Decimal]:
+    rates = table.lookup("heygen", None)
     if rates is None or rates.per_session_minute is None:
         return Decimal(0), Decimal(0)
     return rates.per_session_minute, rates.min_session_minutes or Decimal(0)
@@ -246,8 +246,10 @@ def run_compare(
         raise ValidationError("--runs must be at least 1")
     report = QAReport(script=script_name, runs=runs, utterances=list(utterances), target=target,
                       max_cost=max_cost)
-    budget = _Budget(max_cost)
-    hg_rate, hg_min = _heygen_rate()
+    from .providers.factory import price_table_for
+
+    budget = _Budget(max_cost, price_table_for(config))  # the profile's table, as the recorders use
+    hg_rate, hg_min = _heygen_rate(budget.prices)
     say = on_progress or (lambda _m: None)
     with tempfile.TemporaryDirectory(prefix="tinytalk-qa-") as tmp:
         work = Path(tmp)
@@ -315,8 +317,8 @@ def _run_mode(
                     open_minutes = Decimal(str(round((time.monotonic() - opened_at) / 60, 4)))
                     accrued = max(open_minutes, hg_min) * hg_rate
                 expected = (sum(per_turn, Decimal(0)) / len(per_turn)) if per_turn else \
-                    _a_priori_turn_cost(mode, text) + (hg_min * hg_rate if session_id is None and mode == "heygen"
-                                                        else Decimal(0))
+                    _a_priori_turn_cost(mode, text, budget.prices) + (
+                        hg_min * hg_rate if session_id is None and mode == "heygen" else Decimal(0))
                 if not budget.allows(expected, accrued):
                     report.stopped_by_max_cost = True
                     report.notes.append(f"--max-cost {budget.max_cost}: stopped before {mode} run {run} "

@@ -347,13 +347,13 @@ def open_pipeline(
     with ExitStack() as stack:
         if target == "api":
             yield _open_api(config, stack, work_dir=work_dir, api_url=api_url, start_server=start_server,
-                            engine=engine)
+                            engine=engine, tag=tag)
         else:
             yield _open_providers(config, stack, work_dir=work_dir, use_fakes=use_fakes, tag=tag, engine=engine)
 
 
 def _open_api(config: Config, stack: ExitStack, *, work_dir: Path, api_url: str | None,
-              start_server: bool | None, engine: Engine | None) -> _Opened:
+              start_server: bool | None, engine: Engine | None, tag: str = SMOKE_TAG) -> _Opened:
     from ._base_client import DEFAULT_BASE_URL
     from ._client import TinyTalk
 
@@ -369,11 +369,13 @@ def _open_api(config: Config, stack: ExitStack, *, work_dir: Path, api_url: str 
                 hint="start one with `tinytalk serve`, set api_url, or pass --start-server",
             )
         else:
+            from .providers.factory import cost_for
             from .server.background import start_background_server
             from .server.paths import server_folders
 
             uploads, cdn = server_folders(config)
-            server = start_background_server(config.database_url, uploads_dir=uploads, cdn_dir=cdn)
+            server = start_background_server(config.database_url, uploads_dir=uploads, cdn_dir=cdn,
+                                             cost=cost_for(config))
             stack.callback(server.stop)
             url = server.base_url
             notes.append(f"started the local API server on {url} (offline providers) for this run")
@@ -381,7 +383,8 @@ def _open_api(config: Config, stack: ExitStack, *, work_dir: Path, api_url: str 
         local_engine = _usage_engine(config)
         if local_engine is not None:
             stack.callback(local_engine.dispose)
-    client = TinyTalk(base_url=url, timeout=60)
+    # The server copies the tag onto every usage row of our requests: no database access needed for it.
+    client = TinyTalk(base_url=url, timeout=60, default_headers={"X-TinyTalk-Tag": tag})
     stack.callback(client.close)
     return _Opened(ApiPipeline(client, work_dir=work_dir), api_url=url, engine=local_engine, notes=notes)
 
@@ -407,7 +410,7 @@ def _usage_engine(config: Config) -> Engine | None:
 def _open_providers(config: Config, stack: ExitStack, *, work_dir: Path, use_fakes: bool | None, tag: str,
                     engine: Engine | None) -> _Opened:
     from .providers.base import UsageRecorder
-    from .providers.factory import SERVICES, build_providers, recorder_for
+    from .providers.factory import SERVICES, build_providers, cost_for, recorder_for
 
     notes: list[str] = []
     has_any = any(config.get(f"{s}_api_key") for s in SERVICES)
@@ -421,7 +424,7 @@ def _open_providers(config: Config, stack: ExitStack, *, work_dir: Path, use_fak
         config = _Config(profile=config.profile, path=config.path, file_values=dict(config.file_values),
                          env={**config.env, **fakes.env()})
         notes.append(f"no vendor keys configured: using the vendor fakes on {fakes.base_url}")
-    recorder = UsageRecorder(engine) if engine is not None else recorder_for(config)
+    recorder = UsageRecorder(engine, cost=cost_for(config)) if engine is not None else recorder_for(config)
     providers = build_providers(config, recorder, require_real=True)
     for provider in (providers.stt, providers.tts, providers.avatar):
         close = getattr(provider, "close", None)
@@ -621,19 +624,25 @@ def _cleanup(pipe: ApiPipeline | ProviderPipeline, engine: Engine | None, *, sta
         with suppress(TinyTalkError):
             pipe.client.auth.logout()
         return f"logged out; test user {pipe.user_id} kept (no database access)"
-    from sqlalchemy import delete, update
+    from sqlalchemy import delete, func, select, update
 
     from .db.models import ApiUsageLog, User
     from .db.session import transaction
 
     with transaction(engine) as session:
-        # Tag the run's usage rows first (they outlive the user: no foreign key), then delete the user;
-        # sessions, messages and tokens go with it (ON DELETE CASCADE).
-        # (SQLite may hand a deleted user's id to the next one: only this run's rows are tagged.)
+        # The server tagged the run's usage rows (X-TinyTalk-Tag). Fallback for a server that predates the
+        # header: tag the rows it left untagged (they outlive the user: no foreign key). Then delete the
+        # user; sessions, messages and tokens go with it (ON DELETE CASCADE).
+        # (SQLite may hand a deleted user's id to the next one: only this run's rows are looked at.)
         since = started_at - dt.timedelta(seconds=1)
-        result: Any = session.execute(update(ApiUsageLog).where(ApiUsageLog.user_id == pipe.user_id,
-                                                                 ApiUsageLog.created_at >= since)
+        mine = (ApiUsageLog.user_id == pipe.user_id, ApiUsageLog.created_at >= since)
+        by_server = int(session.scalar(select(func.count()).select_from(ApiUsageLog)
+                                       .where(*mine, ApiUsageLog.tag == SMOKE_TAG)) or 0)
+        result: Any = session.execute(update(ApiUsageLog).where(*mine, ApiUsageLog.tag.is_(None))
                                       .values(tag=SMOKE_TAG))
         tagged = int(result.rowcount or 0)
         session.execute(delete(User).where(User.id == pipe.user_id))
-    return f"test user {pipe.user_id} deleted, {tagged} usage row(s) tagged '{SMOKE_TAG}'"
+    how = f"{by_server} usage row(s) tagged '{SMOKE_TAG}' by the server"
+    if tagged:
+        how += f", {tagged} untagged row(s) tagged here"
+    return f"test user {pipe.user_id} deleted, {how}"

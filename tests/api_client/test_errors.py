@@ -31,6 +31,7 @@ from .conftest import SESSION, TOKEN, err, make_client, ok
         (404, APINotFoundError),
         (400, APIValidationError),
         (422, APIValidationError),
+        (413, APIValidationError),
         (409, APIStatusError),
         (429, RateLimitError),
         (500, ServerError),

@@ -187,3 +187,20 @@ def test_async_transcribe_and_speak(tmp_path: Path) -> None:
         await client.close()
 
     asyncio.run(main())
+
+
+def test_speak_into_a_missing_folder_or_a_failing_writer_is_a_toolkit_error(tmp_path: Path) -> None:
+    """Local I/O failures are named, typed errors, never a raw OSError out of the SDK."""
+    from tinytalk_sdk import TinyTalkError
+
+    client = make_client(lambda r: httpx.Response(200, headers={"Content-Type": "audio/wav"}, content=b"RIFF1234"))
+    with pytest.raises(ValidationError, match=r"no-such-dir.*cannot write the audio"):
+        client.pipeline.speak(text="Hi", to=tmp_path / "no-such-dir" / "o.wav")
+
+    class Full(io.RawIOBase):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(TinyTalkError, match="writing the audio failed \\(No space left on device\\)"):
+        client.pipeline.speak(text="Hi", to=Full())
+

@@ -51,3 +51,33 @@ def test_docs_list_every_endpoint_and_method() -> None:
     for area, names in METHODS.items():
         for name in names:
             assert f"client.{area}.{name}(" in api_md, f"{area}.{name}"
+
+
+def test_a_base_url_that_is_not_http_is_the_callers_mistake() -> None:
+    """Not an APIConnectionError that says "lost the connection" (and would be retried)."""
+    import pytest
+
+    from tinytalk_sdk import ValidationError
+
+    for url in ("127.0.0.1:8787/api", "nonsense", "ftp://example.com/api"):
+        with pytest.raises(ValidationError, match="not an http"):
+            TinyTalk(base_url=url)
+        with pytest.raises(ValidationError, match="not an http"):
+            AsyncTinyTalk(base_url=url)
+    assert TinyTalk(base_url="HTTPS://api.example.com/api/").base_url == "HTTPS://api.example.com/api"
+
+
+def test_default_headers_are_sent_but_never_replace_auth() -> None:
+    import httpx
+
+    seen: list[httpx.Headers] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(200, json={"success": True, "data": {"status": "ok"}})
+
+    with TinyTalk(base_url="http://t/api", token="tok-123456", http_client=httpx.Client(
+            transport=httpx.MockTransport(handler)),
+                  default_headers={"X-TinyTalk-Tag": "smoke", "Authorization": "Bearer other"}) as client:
+        client.ops.health()
+    assert seen[0]["x-tinytalk-tag"] == "smoke" and seen[0]["authorization"] == "Bearer tok-123456"

@@ -179,3 +179,22 @@ def test_cli_stops_one_session(fake_vendor_env: RunningFakeVendors, heygen: HeyG
     assert fake_vendor_env.state.active_heygen() == []
     again = runner.invoke(app, ["heygen", "sessions", "stop", sess.session_id, "--yes"])
     assert again.exit_code == 10 and "heygen: HTTP 400 400006" in again.output  # the vendor's own answer
+
+
+def test_a_new_session_answer_without_session_id_is_a_provider_error() -> None:
+    """Not a KeyError leaking out of the adapter; and one usage row with the error."""
+    import httpx
+
+    from tinytalk_sdk.providers.base import UsageRecorder
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"code": 100, "message": "success", "data": {"url": "wss://x"}})
+
+    recorder = UsageRecorder()
+    client = HeyGenClient(api_key=HEYGEN_KEY, recorder=recorder, transport=httpx.MockTransport(handler))
+    with pytest.raises(ProviderError, match="no session_id") as info:
+        client.new_session()
+    assert info.value.code == "bad_response" and info.value.provider == "heygen"
+    assert [(e.operation, e.status, e.error_code) for e in recorder.entries] == [
+        ("heygen_new", "error", "bad_response")]
+    client.close()

@@ -82,3 +82,52 @@ def test_one_row_per_call_and_costs_match_the_price_table(
     assert total == sum((Decimal(str(r["cost_usd"])) for r in (stt, stream, feedback, chat, tts, stop)), Decimal(0))
     hg.close()
     oa.close()
+
+
+def test_the_callers_request_id_and_tag_reach_the_row_over_the_vendors_id(
+    openai_provider: OpenAIProvider, sqlite_engine: Engine
+) -> None:
+    """The server passes its X-Request-Id in CallContext: the row carries it (the vendor's id is logged)."""
+    turns = [ChatTurn("user", "Hello teacher.")]
+    openai_provider.complete(turns, ctx=CallContext(user_id=3, request_id="srv-req-1", tag="smoke"))
+    openai_provider.complete(turns, ctx=CallContext(user_id=3))
+    first, second = usage_rows(sqlite_engine)
+    assert (first["request_id"], first["tag"]) == ("srv-req-1", "smoke")
+    assert second["tag"] is None and second["request_id"] and second["request_id"] != "srv-req-1"
+
+
+PROD_TABLE = '''version = "prod-test"
+currency = "USD"
+
+[openai."gpt-4o"]
+input_per_1m_tokens = "1000"
+output_per_1m_tokens = "2000"
+'''
+
+
+def _prod_profile(home: Path) -> Path:
+    """A `prod` profile whose `price_table` setting names its own table (the default profile has none)."""
+    table = home / "prod-prices.toml"
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    table.write_text(PROD_TABLE)
+    (home / "config" / "config.toml").write_text(f'[profiles.prod]\nprice_table = "{table}"\n')
+    return table
+
+
+def test_a_profiles_price_table_prices_its_usage_rows(isolated_env: Path, sqlite_engine: Engine) -> None:
+    from tinytalk_sdk.config import load_config
+    from tinytalk_sdk.providers.factory import build_providers, recorder_for
+
+    _prod_profile(isolated_env)
+    prod, default = load_config("prod"), load_config()
+    for config in (prod, default):
+        with recorder_for(config, sqlite_engine).call("openai", "chat", model="gpt-4o") as entry:
+            entry.input_tokens, entry.output_tokens = 1000, 500
+    prod_row, default_row = usage_rows(sqlite_engine)
+    # by hand: 1000 × 1000/1M + 500 × 2000/1M = 2 USD on prod's table; 0.0025 + 0.005 on the built-in one
+    assert (Decimal(str(prod_row["cost_usd"])), prod_row["price_table"]) == (Decimal(2), "prod-test")
+    assert (Decimal(str(default_row["cost_usd"])), default_row["price_table"]) == (Decimal("0.0075"), "2026-11")
+    # build_providers without a recorder prices its in-memory rows on the profile's table as well
+    chat = build_providers(prod).chat
+    chat.complete([ChatTurn("user", "Hello teacher.")], ctx=CallContext(tag="t"))
+    assert {e.price_table for e in chat.recorder.entries} == {"prod-test"}  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ from tinytalk_sdk.types import ENDPOINTS, Endpoint
 
 ROUTES = [*ENDPOINTS, Endpoint("gpt_stream_get", "/gpt_stream.php", "GET", "pipeline",
                                ENDPOINTS[0].request, None, "query", "never")]
-CASES = ["no_token", "empty_body", "malformed", "wrong_types"]
+CASES = ["no_token", "empty_body", "malformed", "wrong_types", "bad_tag"]
 
 
 def _check_envelope(r: httpx.Response) -> dict[str, Any]:
@@ -50,8 +51,23 @@ def mapi(request: pytest.FixtureRequest) -> Iterator[Api]:
         yield client
 
 
+def test_the_matrix_covers_every_route_of_the_server(tmp_path: Path, sqlite_engine: Any) -> None:
+    """26 endpoints (+ gpt_stream by GET for EventSource); each path the app serves under /api is in it."""
+    from starlette.routing import Route
+
+    from tinytalk_sdk.server import create_app
+
+    assert len(ENDPOINTS) == 26
+    served = {r.path.removeprefix("/api") for r in create_app(sqlite_engine, uploads_dir=tmp_path, fault="").routes
+              if isinstance(r, Route) and r.path.startswith("/api/")}
+    assert served == {ep.path for ep in ROUTES} and len(served) == 25  # heygen_session.php: GET and POST
+    assert {(ep.path, ep.method) for ep in ENDPOINTS} < {(ep.path, ep.method) for ep in ROUTES}
+
+
 def _request(api: Api, ep: Endpoint, case: str) -> httpx.Response:
     headers = {} if case == "no_token" else dict(api.auth)
+    if case == "bad_tag":
+        headers["X-TinyTalk-Tag"] = "not a tag!"
     if ep.name == "auth_logout" and case != "no_token":  # would revoke the shared token
         login = api.http.post("/auth_login.php", json={"email": api.user["email"], "pin": "1234"})
         headers["Authorization"] = "Bearer " + login.json()["data"]["token"]
@@ -85,7 +101,11 @@ def _request(api: Api, ep: Endpoint, case: str) -> httpx.Response:
 def test_bad_requests_are_refused_cleanly(mapi: Api, ep: Endpoint, case: str) -> None:
     r = _request(mapi, ep, case)
     body = _check_envelope(r)
-    if case == "no_token" and ep.auth:
+    if case == "bad_tag":  # auth and body come first; a request that passes them is refused for the header
+        assert r.status_code in (400, 422), r.text
+        if not any(f.is_required() for f in ep.request.model_fields.values()) and ep.body != "multipart":
+            assert body["error"]["code"] == "invalid_tag", body
+    elif case == "no_token" and ep.auth:
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
         assert body["error"]["code"] == "unauthorized"
     elif case == "malformed" and ep.method == "POST":
@@ -175,3 +195,24 @@ def test_oversized_json_is_413_even_when_chunked(sqlite_api: Api) -> None:
         r = sqlite_api.http.post("/gpt_feedback.php", content=content,
                                  headers={**sqlite_api.auth, "content-type": "application/json"})
         assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_upload_over_the_default_10_mb_limit_is_413_naming_the_limit(sqlite_api: Api, tmp_path: Path) -> None:
+    """The SDK checks 25 MB (Whisper's cap) before sending; the server's max_upload_mb defaults to 10 MB.
+    Between the two, the server's 413 names its limit and the SDK raises APIValidationError with it."""
+    from tinytalk_sdk import APIValidationError, TinyTalk
+
+    eleven_mb = b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * (11 * 1024 * 1024)
+    r = sqlite_api.post("/stt_upload.php", files={"file": ("big.wav", eleven_mb, "audio/wav")})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+    assert r.json()["error"]["fields"] == {"file": "larger than 10 MB"}
+    assert "10 MB" in r.json()["error"]["message"]
+
+    clip = tmp_path / "big.wav"
+    clip.write_bytes(eleven_mb)
+    with TinyTalk(base_url=sqlite_api.server.base_url, token=sqlite_api.token, max_retries=0) as client, \
+            pytest.raises(APIValidationError) as info:
+        client.pipeline.transcribe(clip)
+    assert info.value.status == 413 and info.value.errors == ["file: larger than 10 MB"]
+    assert "10 MB" in str(info.value) and info.value.exit_code == 9

@@ -99,6 +99,9 @@ def test_api_target_starts_the_local_server_and_cleans_up(isolated_env: Path) ->
     assert report["api_url"].startswith("http://127.0.0.1:")
     assert report["transcript"]  # pocketsphinx: rough, but it heard something
     assert 0.0 <= report["wer"] <= 1.0
+    cleanup = next(s for s in report["stages"] if s["name"] == "cleanup")
+    # the server tagged the rows from the X-TinyTalk-Tag header; the DB-side fallback found nothing to do
+    assert "tagged 'smoke' by the server" in cleanup["detail"] and "tagged here" not in cleanup["detail"]
     from tinytalk_sdk.db import make_engine
 
     engine = make_engine(load_config().database_url)
@@ -154,3 +157,30 @@ def test_api_server_running_on_the_real_adapters(fake_vendor_env: RunningFakeVen
                      "/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream", "/v1/streaming.new", "/v1/streaming.start",
                      "/v1/streaming.task", "/v1/streaming.stop"]
     assert fake_vendor_env.state.active_heygen() == []
+
+
+def test_cleanup_tags_only_what_the_server_left_untagged(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """The DB-side tagging is a fallback for a server that ignores X-TinyTalk-Tag: rows the server tagged
+    are counted, untagged rows of the run are tagged, rows of other users are left alone."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from tinytalk_sdk import TinyTalk
+    from tinytalk_sdk.db import transaction
+    from tinytalk_sdk.db.models import ApiUsageLog
+    from tinytalk_sdk.smoke import ApiPipeline, _cleanup
+
+    started = dt.datetime.now(dt.UTC)
+    with transaction(sqlite_engine) as s:
+        s.add_all([ApiUsageLog(service="offline", operation="stt", user_id=41, tag="smoke"),
+                   ApiUsageLog(service="offline", operation="chat_stream", user_id=41, tag=None),
+                   ApiUsageLog(service="offline", operation="tts", user_id=42, tag=None)])
+    with TinyTalk(base_url="http://127.0.0.1:9/api") as client:
+        pipe = ApiPipeline(client, work_dir=tmp_path)
+        pipe.user_id = 41
+        detail = _cleanup(pipe, sqlite_engine, started_at=started)
+    assert detail == "test user 41 deleted, 1 usage row(s) tagged 'smoke' by the server, 1 untagged row(s) tagged here"
+    with transaction(sqlite_engine) as s:
+        tags = {(r.user_id, r.operation): r.tag for r in s.scalars(select(ApiUsageLog))}
+    assert tags == {(41, "stt"): "smoke", (41, "chat_stream"): "smoke", (42, "tts"): None}

@@ -6,6 +6,8 @@ Registered on the `live2d` group by :func:`register`. Thin: parse → call ``liv
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["default_cdn_url", "register"]
 
+CharacterArg = Annotated[str, typer.Argument(help="Character code.")]
 ToOpt = Annotated[
     str | None,
     typer.Option(
@@ -42,20 +45,23 @@ def default_cdn_url(config: Config, given: str | None = None) -> str:
     return "file://" + (data_dir() / "cdn").as_posix()
 
 
-def _open(ctx: typer.Context, to: str | None) -> Backend:
+@contextmanager
+def _backend(ctx: typer.Context, to: str | None) -> Iterator[Backend]:
+    """The CDN backend of ``--to`` (or the profile's), closed (SFTP/S3 connections) however the command ends."""
     from tinytalk_sdk.cdn import open_backend
 
     config = get_ctx(ctx).config
-    return open_backend(default_cdn_url(config, to), config)
+    backend = open_backend(default_cdn_url(config, to), config)
+    try:
+        yield backend
+    finally:
+        backend.close()
 
 
 def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    from .._output import human_size
+
+    return human_size(n, binary=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -119,6 +125,7 @@ def register(app: typer.Typer) -> None:
         from live2d_tools.lipsync import LipSyncError, lipsync_motion, lipsync_parameters, model_fps
         from tinytalk_sdk import ValidationError
 
+        from .._files import write_text_file
         from .._output import info, print_json
 
         model3 = model
@@ -144,8 +151,7 @@ def register(app: typer.Typer) -> None:
             motion = lipsync_motion(audio, fps=rate, parameter_ids=ids, alignment=align)
         except LipSyncError as exc:
             raise ValidationError(str(exc)) from None
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(motion, indent=1) + "\n", encoding="utf-8")
+        write_text_file(out, json.dumps(motion, indent=1) + "\n", make_parents=True)
         record = {
             "out": str(out),
             "duration": motion["Meta"]["Duration"],
@@ -195,7 +201,6 @@ def register(app: typer.Typer) -> None:
         from .._output import err_console, info, print_json, print_rows, warn
 
         app_ctx = get_ctx(ctx)
-        backend = _open(ctx, to)
         progress_bar: Any = None
         task: Any = None
 
@@ -215,15 +220,16 @@ def register(app: typer.Typer) -> None:
             progress_bar.update(task, completed=event.done, description=event.path[-40:])
 
         try:
-            try:
-                done = publish_live2d(
-                    backend, path, character=character, require_emotions=register_,
-                    max_moc_version=max_moc_version, version=version, dry_run=dry_run,
-                    verify=verify or register_, max_workers=workers, progress=on_progress,
-                )
-            finally:
-                if progress_bar is not None:
-                    progress_bar.stop()
+            with _backend(ctx, to) as backend:
+                try:
+                    done = publish_live2d(
+                        backend, path, character=character, require_emotions=register_,
+                        max_moc_version=max_moc_version, version=version, dry_run=dry_run,
+                        verify=verify or register_, max_workers=workers, progress=on_progress,
+                    )
+                finally:
+                    if progress_bar is not None:
+                        progress_bar.stop()
         except ValidationError as exc:
             if not json_:
                 for finding in exc.errors[:20]:
@@ -231,8 +237,6 @@ def register(app: typer.Typer) -> None:
                         warn(f"{finding['rule_id']} {finding.get('file', '')}{finding.get('pointer', '')}: "
                              f"{finding.get('message', '')}")
             raise
-        finally:
-            backend.close()
         result = done.result
         payload = done.to_dict()
         if register_ and not dry_run:
@@ -262,7 +266,7 @@ def register(app: typer.Typer) -> None:
     @app.command("versions")
     def versions_cmd(
         ctx: typer.Context,
-        character: Annotated[str, typer.Argument(help="Character code.")],
+        character: CharacterArg,
         to: ToOpt = None,
         json_: JsonOpt = False,
         csv_: CsvOpt = False,
@@ -276,18 +280,15 @@ def register(app: typer.Typer) -> None:
         from .._output import print_rows
 
         fmt = output_format(json_, csv_)
-        backend = _open(ctx, to)
-        try:
+        with _backend(ctx, to) as backend:
             rows = [v.to_dict() for v in versions(backend, character)]
-        finally:
-            backend.close()
         print_rows(rows, ["version", "created_at", "files", "bytes", "moc_version", "current"], fmt=fmt,
                    title=f"{character} versions")
 
     @app.command("rollback")
     def rollback_cmd(
         ctx: typer.Context,
-        character: Annotated[str, typer.Argument(help="Character code.")],
+        character: CharacterArg,
         version: Annotated[str, typer.Argument(help="A published version (see `live2d versions`).")],
         to: ToOpt = None,
         register_: Annotated[
@@ -305,8 +306,7 @@ def register(app: typer.Typer) -> None:
         from .._output import info, print_record
 
         app_ctx = get_ctx(ctx)
-        backend = _open(ctx, to)
-        try:
+        with _backend(ctx, to) as backend:
             manifest = read_manifest(backend, character, version)  # NotFoundError when it does not exist
             if dry_run:
                 record: dict[str, Any] = {"character": character, "previous_version":
@@ -314,8 +314,6 @@ def register(app: typer.Typer) -> None:
                                           "changed": False, "dry_run": True}
             else:
                 record = rollback(backend, character, version)
-        finally:
-            backend.close()
         if register_ and not dry_run:
             from tinytalk_sdk.characters_registry import DEFAULT_PUBLIC_URL, register_published_character
 
@@ -328,7 +326,7 @@ def register(app: typer.Typer) -> None:
     @app.command("prune")
     def prune_cmd(
         ctx: typer.Context,
-        character: Annotated[str, typer.Argument(help="Character code.")],
+        character: CharacterArg,
         keep: Annotated[int, typer.Option("--keep", min=1, help="How many newest versions to keep.")],
         to: ToOpt = None,
         dry_run: DryRunOpt = False,
@@ -343,15 +341,12 @@ def register(app: typer.Typer) -> None:
 
         from .._output import info, print_json
 
-        backend = _open(ctx, to)
-        try:
+        with _backend(ctx, to) as backend:
             plan = prune(backend, character, keep=keep, dry_run=True)
             if not dry_run and plan.deleted:
                 confirm(f"Delete {len(plan.deleted)} version(s) of {character} "
                         f"({plan.deleted_files} files, {_human(plan.freed_bytes)}) from {backend.url}?", yes=yes)
                 plan = prune(backend, character, keep=keep)
-        finally:
-            backend.close()
         if json_:
             print_json(plan.to_dict())
             return

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .._context import get_ctx
-from .._options import DryRunOpt, JsonOpt, YesOpt
+from .._options import ClassOpt, DryRunOpt, JsonOpt, OutputOpt, SchoolOpt, YesOpt
 
 if TYPE_CHECKING:
     from tinytalk_sdk.admin.assignments import ImportResult
@@ -127,12 +126,12 @@ def import_cmd(
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output: OutputOpt = None,
     encoding: Annotated[
         str, typer.Option("--encoding", help="utf-8-sig (Excel-friendly, default), cp949 or utf-8.")
     ] = "utf-8-sig",
-    school: Annotated[str | None, typer.Option("--school", help="Only this school.")] = None,
-    class_name: Annotated[str | None, typer.Option("--class", help="Only this class.")] = None,
+    school: SchoolOpt = None,
+    class_name: ClassOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Export assignments as a CSV Excel opens safely (BOM, formula-like cells neutralised with ').
@@ -143,28 +142,15 @@ def export_cmd(
     """
     from tinytalk_sdk.admin.assignments import export_assignments, iter_assignments
 
+    from .._files import open_output
     from .._output import info, print_json_stream
 
     engine = get_ctx(ctx).engine
     if json_:
-        rows = iter_assignments(engine, school=school, class_name=class_name)
-        if output is None:
-            count = print_json_stream(rows)
-        else:
-            with output.open("w", encoding="utf-8") as fh:
-                count = print_json_stream(rows, fh)
+        with open_output(output) as out:
+            count = print_json_stream(iter_assignments(engine, school=school, class_name=class_name), out)
         info(f"exported {count} assignment(s) as JSON" + (f" to {output}" if output else ""))
         return
-    if output is None:
-        count = export_assignments(engine, sys.stdout.buffer, encoding=encoding, school=school,
-                                   class_name=class_name)
-        sys.stdout.buffer.flush()
-    else:
-        tmp = output.with_name(output.name + ".part")
-        try:
-            with tmp.open("wb") as fh:
-                count = export_assignments(engine, fh, encoding=encoding, school=school, class_name=class_name)
-            tmp.replace(output)
-        finally:
-            tmp.unlink(missing_ok=True)
+    with open_output(output, binary=True) as out:
+        count = export_assignments(engine, out, encoding=encoding, school=school, class_name=class_name)
     info(f"exported {count} assignment(s) ({encoding})" + (f" to {output}" if output else ""))

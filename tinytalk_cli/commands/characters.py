@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from .._context import get_ctx, output_format
-from .._options import CsvOpt, JsonOpt
+from .._options import CsvOpt, JsonOpt, given
 
 app = typer.Typer(
     help="AI characters (ai_characters + character_emotions): list, show, create, update, check.\n\n"
@@ -26,10 +26,6 @@ MotionOpt = Annotated[
         "praise, review, error).",
     ),
 ]
-
-
-def _fields(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def _motions(specs: list[str] | None) -> dict[str, Any]:
@@ -108,7 +104,7 @@ def create_cmd(
         code=code,
         name=name,
         motions=_motions(motion),
-        **_fields(description=description, persona_id=persona_id, model_url=model_url,
+        **given(description=description, persona_id=persona_id, model_url=model_url,
                   thumbnail_url=thumbnail_url, voice_id=voice_id),
         is_default=default,
     )
@@ -152,7 +148,7 @@ def update_cmd(
         ref,
         motions=_motions(motion),
         remove_emotions=remove_motion,
-        **_fields(name=name, description=description, persona_id=persona_id, model_url=model_url,
+        **given(name=name, description=description, persona_id=persona_id, model_url=model_url,
                   thumbnail_url=thumbnail_url, voice_id=voice_id, is_active=active, is_default=default),
     )
     if json_:

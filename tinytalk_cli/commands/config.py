@@ -17,6 +17,9 @@ app = typer.Typer(
 )
 
 
+KeyArg = Annotated[str, typer.Argument(help="Setting name, e.g. database_url.")]
+
+
 @app.command("show")
 def show(ctx: typer.Context, json_: JsonOpt = False, csv_: CsvOpt = False) -> None:
     """Every setting of the profile, where it comes from, secrets masked.
@@ -40,7 +43,7 @@ def show(ctx: typer.Context, json_: JsonOpt = False, csv_: CsvOpt = False) -> No
 @app.command("get")
 def get(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Setting name, e.g. database_url.")],
+    key: KeyArg,
     json_: JsonOpt = False,
 ) -> None:
     """Print one setting (secrets masked unless --reveal is implied by nothing: they are always masked).
@@ -65,7 +68,7 @@ def get(
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Setting name.")],
+    key: KeyArg,
     value: Annotated[
         str | None, typer.Argument(help="Value; for secrets omit it and type it at the prompt or pipe it.")
     ] = None,
@@ -102,7 +105,7 @@ def set_(
 @app.command("unset")
 def unset(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Setting name.")],
+    key: KeyArg,
     keyring: Annotated[bool, typer.Option("--keyring", help="Remove the secret from the OS keyring.")] = False,
     json_: JsonOpt = False,
 ) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .._context import get_ctx, output_format
-from .._options import CsvOpt, JsonOpt
+from .._options import CsvOpt, JsonOpt, OutputOpt
 
 if TYPE_CHECKING:
     from tinytalk_sdk.admin.conversations import ConversationFilter, Transcript
@@ -28,11 +27,14 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="At or after (2025-0
 ToOpt = Annotated[str | None, typer.Option("--to", help="Before (a date includes that whole day).")]
 
 
-def _filter(user: str | None, persona: str | None, date_from: str | None, date_to: str | None
-            ) -> ConversationFilter:
-    from tinytalk_sdk.admin.conversations import ConversationFilter
+def _filter(ctx: typer.Context, user: str | None, persona: str | None, date_from: str | None,
+            date_to: str | None) -> ConversationFilter:
+    """The filter, with a --user that names no member reported as not found (exit 5), not as no rows."""
+    from tinytalk_sdk.admin.conversations import ConversationFilter, check_filter
 
-    return ConversationFilter(user=user, persona=persona, date_from=date_from, date_to=date_to)
+    flt = ConversationFilter(user=user, persona=persona, date_from=date_from, date_to=date_to)
+    check_filter(get_ctx(ctx).engine, flt)
+    return flt
 
 
 @app.command("list")
@@ -42,7 +44,7 @@ def list_(
     persona: PersonaOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many sessions (0 = all).")] = 100,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many sessions (0 = all).")] = 100,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
@@ -54,7 +56,7 @@ def list_(
 
     from .._output import print_rows
 
-    sessions = conversations.list_sessions(get_ctx(ctx).engine, _filter(user, persona, date_from, date_to),
+    sessions = conversations.list_sessions(get_ctx(ctx).engine, _filter(ctx, user, persona, date_from, date_to),
                                            limit=limit or None)
     print_rows([s.to_dict() for s in sessions],
                ["id", "created_at", "user_email", "persona", "title", "status", "response_mode", "messages"],
@@ -114,7 +116,7 @@ def export(
     date_to: ToOpt = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="JSON Lines, one message per line (the default).")] = True,
     json_: Annotated[bool, typer.Option("--json", help="One JSON array instead of JSON Lines.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: OutputOpt = None,
     batch: Annotated[int, typer.Option("--batch", help="Rows fetched per round trip.", min=1)] = 1000,
 ) -> None:
     """Export messages as JSON Lines (or --json: an array), streamed: constant memory on millions of rows.
@@ -123,15 +125,12 @@ def export(
     """
     from tinytalk_sdk.admin import conversations
 
+    from .._files import open_output
     from .._output import info
 
-    flt = _filter(user, persona, date_from, date_to)
+    flt = _filter(ctx, user, persona, date_from, date_to)
     fmt = "json" if json_ else "jsonl"
     engine = get_ctx(ctx).engine
-    if output is not None:
-        with output.open("w", encoding="utf-8", newline="\n") as fh:
-            count = conversations.export_messages(engine, fh, flt, fmt=fmt, batch=batch)
-    else:
-        count = conversations.export_messages(engine, sys.stdout, flt, fmt=fmt, batch=batch)
-        sys.stdout.flush()
+    with open_output(output, newline="\n") as out:
+        count = conversations.export_messages(engine, out, flt, fmt=fmt, batch=batch)
     info(f"exported {count} message(s)" + (f" to {output}" if output else ""))

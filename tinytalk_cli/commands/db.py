@@ -142,11 +142,12 @@ def stamp_(
 
     Example: tinytalk --profile prod db check && tinytalk --profile prod db stamp head --yes
     """
-    from tinytalk_sdk.db.migrate import current, head, stamp
+    from tinytalk_sdk.db.migrate import check_revision, current, head, stamp
 
     from .._context import confirm
     from .._output import info, print_json
 
+    check_revision(revision)  # a typo fails before --dry-run claims it would record it
     engine = get_ctx(ctx).engine
     target = head() if revision == "head" else revision
     before = current(engine)

@@ -7,14 +7,12 @@ PINs are read from a hidden prompt on a terminal, else from the first line of st
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .._context import confirm, get_ctx, output_format
-from .._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt
+from .._options import ClassOpt, CsvOpt, DryRunOpt, JsonOpt, OutputOpt, SchoolOpt, YesOpt
 
 if TYPE_CHECKING:
     from tinytalk_sdk.admin.members import MemberFilter
@@ -28,8 +26,6 @@ app = typer.Typer(
 )
 
 IdentArg = Annotated[str, typer.Argument(help="Member id or email.")]
-SchoolOpt = Annotated[str | None, typer.Option("--school", help="Only this school.")]
-ClassOpt = Annotated[str | None, typer.Option("--class", help="Only this class (e.g. 3-1).")]
 CreatedFromOpt = Annotated[
     str | None, typer.Option("--created-from", help="Created at or after (2025-03-01, or 30d for 30 days ago).")
 ]
@@ -39,7 +35,7 @@ LoginToOpt = Annotated[str | None, typer.Option("--login-to", help="Last login b
 ActiveOpt = Annotated[
     bool | None, typer.Option("--active/--inactive", help="Only active (or only deactivated) members.")
 ]
-LimitOpt = Annotated[int | None, typer.Option("--limit", help="At most this many rows.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")]
 
 LIST_COLUMNS = ["id", "email", "name", "school", "class_name", "student_no", "is_active", "created_at",
                 "last_login_at"]
@@ -71,16 +67,6 @@ def _read_pin(*, twice: bool) -> str:
     if not line:
         raise ValidationError("no PIN: type it at the prompt, or pipe it on stdin (printf '%s\\n' \"$PIN\" | …)")
     return line
-
-
-def _csv_cell(value: object, convert: Callable[[Any], Any]) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    return str(convert(value))
 
 
 @app.command("list")
@@ -129,10 +115,14 @@ def search(
 
     Example: tinytalk members search 민준 --school 서울초
     """
+    from tinytalk_sdk import ValidationError
     from tinytalk_sdk.admin import members
 
     from .._output import print_rows
 
+    if not query.strip():
+        # `members search "$NAME"` with NAME unset would otherwise list every member
+        raise ValidationError("search text is empty", hint="`tinytalk members list` lists everyone")
     flt = _filter(school, class_name, created_from, created_to, login_from, login_to, active, query)
     rows = [m.to_dict() for m in members.list_members(get_ctx(ctx).engine, flt, limit=limit)]
     print_rows(rows, LIST_COLUMNS, fmt=output_format(json_, csv_), title=f"Members matching {query!r}")
@@ -278,7 +268,7 @@ def export(
     login_from: LoginFromOpt = None,
     login_to: LoginToOpt = None,
     active: ActiveOpt = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: OutputOpt = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
@@ -288,32 +278,25 @@ def export(
 
     Example: tinytalk members export --school 서울초 -o members.csv
     """
-    import contextlib
     import csv
-    import json
 
     from tinytalk_sdk.admin import members
 
-    from .._output import info, json_default
+    from .._files import open_output
+    from .._output import cell_text, info, print_json_stream
 
     output_format(json_, csv_)  # rejects --json with --csv
     flt = _filter(school, class_name, created_from, created_to, login_from, login_to, active)
     columns = list(members.COLUMNS)
     count = 0
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(output.open("w", encoding="utf-8", newline="")) if output else sys.stdout
-        rows = members.iter_members(get_ctx(ctx).engine, flt)
+    rows = members.iter_members(get_ctx(ctx).engine, flt)  # a bad filter fails here, before any output
+    with open_output(output) as out:
         if json_:
-            out.write("[")
-            for member in rows:
-                out.write(("," if count else "") + "\n  " + json.dumps(member.to_dict(), default=json_default,
-                                                                      ensure_ascii=False))
-                count += 1
-            out.write("\n]\n" if count else "]\n")
+            count = print_json_stream((m.to_dict() for m in rows), out)
         else:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(columns)
             for member in rows:
-                writer.writerow([_csv_cell(getattr(member, c), json_default) for c in columns])
+                writer.writerow([cell_text(getattr(member, c)) for c in columns])
                 count += 1
     info(f"exported {count} member(s)" + (f" to {output}" if output else ""))

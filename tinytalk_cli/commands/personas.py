@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .._context import confirm, get_ctx, output_format
-from .._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt
+from .._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt, given
 
 if TYPE_CHECKING:
     from tinytalk_sdk.admin.personas import ApplyPlan
@@ -57,8 +57,12 @@ def _read_prompt_file(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValidationError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{path}: is a folder; --prompt-file takes a text file") from None
     except UnicodeDecodeError:
         raise ValidationError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def _editor_command() -> list[str]:
@@ -91,10 +95,6 @@ def _edit_in_editor(text: str, *, label: str) -> str:
         return path.read_text(encoding="utf-8")
     finally:
         path.unlink(missing_ok=True)
-
-
-def _fields(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def _print_diff(diff: str) -> None:
@@ -190,7 +190,7 @@ def create(
     persona = personas.create_persona(
         app_ctx.engine, name=name, system_prompt=prompt, actor=app_ctx.actor, reason=reason,
         display_name=display_name,
-        **_fields(description=description, model=model, temperature=temperature,
+        **given(description=description, model=model, temperature=temperature,
                   heygen_avatar_id=heygen_avatar_id, voice_id=voice_id, is_default=default),
     )
     if json_:
@@ -228,7 +228,7 @@ def edit(
     from .._output import info, print_json
 
     app_ctx = get_ctx(ctx)
-    fields = _fields(display_name=display_name, description=description, model=model, temperature=temperature,
+    fields = given(display_name=display_name, description=description, model=model, temperature=temperature,
                      heygen_avatar_id=heygen_avatar_id, voice_id=voice_id, is_default=default)
     current = personas.get_persona(app_ctx.engine, name)
     base = current.version if expect_version is None else expect_version
@@ -315,7 +315,7 @@ def diff(
     name: NameArg,
     old: Annotated[str, typer.Argument(help="Older version (v3).")],
     new: Annotated[str | None, typer.Argument(help="Newer version (default: the current one).")] = None,
-    context: Annotated[int, typer.Option("--context", "-U", help="Lines of context.")] = 3,
+    context: Annotated[int, typer.Option("--context", "-U", min=0, help="Lines of context.")] = 3,
     json_: JsonOpt = False,
 ) -> None:
     """Unified diff of a persona's prompt between two versions (coloured on a terminal).

@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
 
         from tinytalk_sdk.db.migrate import create_database_if_missing, upgrade
         from tinytalk_sdk.providers.base import UsageRecorder
+        from tinytalk_sdk.providers.factory import cost_for
         from tinytalk_sdk.server import create_app
         from tinytalk_sdk.server.faults import parse_faults
         from tinytalk_sdk.server.paths import server_folders
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
         upgrade(engine)
         uploads, cdn = server_folders(config)
         cdn.mkdir(parents=True, exist_ok=True)
-        recorder = UsageRecorder(engine)
+        recorder = UsageRecorder(engine, cost=cost_for(config))  # the profile's price table
         if offline:
             providers = None
         else:

@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+KeyArg = Annotated[str, typer.Argument(help="Setting key, e.g. avatar_provider.")]
 _LIST_COLUMNS = ["key", "value", "type", "is_default", "updated_by", "updated_at", "allowed"]
 _HISTORY_COLUMNS = ["at", "by", "old", "new"]
 
@@ -47,7 +48,7 @@ def list_(ctx: typer.Context, json_: JsonOpt = False, csv_: CsvOpt = False) -> N
 @app.command("get")
 def get(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Setting key, e.g. avatar_provider.")],
+    key: KeyArg,
     json_: JsonOpt = False,
 ) -> None:
     """Print one setting's value (its default when unset).
@@ -68,7 +69,7 @@ def get(
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Setting key, e.g. avatar_provider.")],
+    key: KeyArg,
     value: Annotated[str, typer.Argument(help="New value; '' clears an optional setting.")],
     force: Annotated[
         bool, typer.Option("--force", help="Allow a key the toolkit does not know (stored as text, unchecked).")
@@ -102,7 +103,7 @@ def set_(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Setting key.")],
+    key: KeyArg,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:

@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
 
         Example: tinytalk smoke --target providers --avatar heygen --json
         """
-        from tinytalk_sdk import CheckFailedError, ValidationError
+        from tinytalk_sdk import CheckFailedError
         from tinytalk_sdk.smoke import DEFAULT_UTTERANCE, run_smoke
 
         from .._context import get_ctx
@@ -75,9 +75,9 @@ def register(app: typer.Typer) -> None:
         target_ = target.lower()
         avatar_ = avatar.lower()
         if target_ not in ("api", "providers"):
-            raise ValidationError(f"--target must be api or providers, not '{target}'")
+            raise typer.BadParameter(f"must be api or providers, not '{target}'", param_hint="--target")
         if avatar_ not in ("replika", "heygen"):
-            raise ValidationError(f"--avatar must be replika or heygen, not '{avatar}'")
+            raise typer.BadParameter(f"must be replika or heygen, not '{avatar}'", param_hint="--avatar")
         app_ctx = get_ctx(ctx)
 
         def on_stage(stage: StageResult) -> None:

@@ -30,12 +30,9 @@ PrefixOpt = Annotated[
 
 
 def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    from .._output import human_size
+
+    return human_size(n)
 
 
 @app.command("report")

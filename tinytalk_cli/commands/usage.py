@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .._context import get_ctx, output_format
-from .._options import CsvOpt, JsonOpt
+from .._options import CsvOpt, JsonOpt, OutputOpt
 
 if TYPE_CHECKING:
     from tinytalk_sdk.pricing import PriceTable
@@ -35,9 +34,11 @@ METRICS = ["calls", "errors", "input_tokens", "output_tokens", "characters", "au
 
 
 def _range(start: str | None, end: str | None) -> tuple[Any, Any]:
-    from tinytalk_sdk.admin._when import parse_instant
+    from tinytalk_sdk.admin._when import check_range, parse_instant
 
-    return (parse_instant(start or "30d", field="--from"), parse_instant(end, field="--to", end=True))
+    first, last = parse_instant(start or "30d", field="--from"), parse_instant(end, field="--to", end=True)
+    check_range(first, last, given=(start or "30d", end))
+    return first, last
 
 
 def _price_table(app_ctx: AppContext, path: Path | None) -> PriceTable:
@@ -76,6 +77,11 @@ def report_cmd(
 
     if by not in GROUPINGS:
         raise typer.BadParameter(f"choose one of {', '.join(GROUPINGS)}", param_hint="--by")
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        # checked before the report is printed: a failing command writes nothing to stdout
+        from tinytalk_sdk import ValidationError
+
+        raise ValidationError(f"--chart {chart}: use a .png or .svg file name")
     fmt = output_format(json_, csv_)
     app_ctx = get_ctx(ctx)
     table = _price_table(app_ctx, price_table)
@@ -116,7 +122,7 @@ def export_cmd(
     start: FromOpt = None,
     end: ToOpt = None,
     exclude_tag: ExcludeTagOpt = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output: OutputOpt = None,
     csv_: Annotated[bool, typer.Option("--csv", help="CSV with a header row (the default).")] = True,
     json_: JsonOpt = False,
 ) -> None:
@@ -126,23 +132,15 @@ def export_cmd(
     """
     from tinytalk_sdk.admin.usage import export_usage, iter_usage
 
+    from .._files import open_output
     from .._output import info, print_json_stream
 
     app_ctx = get_ctx(ctx)
     first, last = _range(start, end)
-    if json_:
-        rows = iter_usage(app_ctx.engine, start=first, end=last, exclude_tags=exclude_tag or [])
-        if output is None:
-            count = print_json_stream(rows)
+    with open_output(output) as out:
+        if json_:
+            count = print_json_stream(iter_usage(app_ctx.engine, start=first, end=last,
+                                                 exclude_tags=exclude_tag or []), out)
         else:
-            with output.open("w", encoding="utf-8") as fh:
-                count = print_json_stream(rows, fh)
-        info(f"exported {count} usage row(s) as JSON" + (f" to {output}" if output else ""))
-        return
-    if output is None:
-        count = export_usage(app_ctx.engine, sys.stdout, start=first, end=last, exclude_tags=exclude_tag or [])
-        sys.stdout.flush()
-    else:
-        with output.open("w", encoding="utf-8", newline="") as fh:
-            count = export_usage(app_ctx.engine, fh, start=first, end=last, exclude_tags=exclude_tag or [])
-    info(f"exported {count} usage row(s)" + (f" to {output}" if output else ""))
+            count = export_usage(app_ctx.engine, out, start=first, end=last, exclude_tags=exclude_tag or [])
+    info(f"exported {count} usage row(s)" + (" as JSON" if json_ else "") + (f" to {output}" if output else ""))

@@ -7,7 +7,7 @@ import re
 
 from .._exceptions import ValidationError
 
-__all__ = ["parse_duration", "parse_instant"]
+__all__ = ["check_range", "parse_duration", "parse_instant"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -55,3 +55,17 @@ def parse_instant(
             f"{field}: '{text}' is not a date, datetime or duration (e.g. 2025-03-01, 7d)"
         ) from None
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def check_range(
+    start: dt.datetime | None, end: dt.datetime | None, *, fields: str = "--from/--to",
+    given: tuple[str | None, str | None] | None = None,
+) -> None:
+    """An empty range (start at or after end) is a mistake, not "no results": say which fields.
+
+    ``given`` is what the user typed, shown instead of the parsed instants (a date as --to means the end of
+    that day, which would look like a different date in the message).
+    """
+    if start is not None and end is not None and start >= end:
+        shown = given if given and all(given) else (start.isoformat(), end.isoformat())
+        raise ValidationError(f"{fields}: empty date range: {shown[0]} is not before {shown[1]}")

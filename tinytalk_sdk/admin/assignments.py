@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from .._exceptions import ValidationError
 from .csvfile import FORMULA_PREFIXES, CsvTable, normalize_header, read_table, write_rows
@@ -531,7 +531,7 @@ def iter_assignments(
 
 def export_assignments(
     engine: Engine,
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     encoding: str = "utf-8-sig",
     school: str | None = None,
@@ -541,8 +541,14 @@ def export_assignments(
 
     The header uses the canonical column names, so the file imports back unchanged.
     """
+    import codecs
+
     from ..db.session import transaction
 
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValidationError(f"--encoding: unknown encoding '{encoding}' (use utf-8-sig, cp949 or utf-8)") from None
     count = 0
     with transaction(engine) as session:
         for written in write_rows(out, COLUMNS, _export_rows(session, school, class_name), encoding=encoding):

@@ -232,6 +232,15 @@ def _clear_other_defaults(session: Session, keep_id: int) -> None:
     session.execute(update(AiCharacter).where(AiCharacter.id != keep_id).values(is_default=False))
 
 
+def _check_persona(session: Session, persona_id: int | None) -> None:
+    """A persona_id that names no persona fails here, not as a foreign-key error from the database."""
+    from ..db.models import AiPersona
+
+    if persona_id is not None and session.get(AiPersona, persona_id) is None:
+        raise NotFoundError(f"field 'persona_id': persona id {persona_id} not found",
+                            hint="`tinytalk personas list --json` shows the ids")
+
+
 def create_character(
     engine: Engine,
     *,
@@ -253,6 +262,7 @@ def create_character(
     with transaction(engine) as session:
         if session.scalars(select(AiCharacter.id).where(AiCharacter.code == code)).first() is not None:
             raise ConflictError(f"character '{code}' already exists", hint="use `tinytalk characters update`")
+        _check_persona(session, fields.get("persona_id"))
         char = AiCharacter(code=code, name=name, **fields)
         session.add(char)
         session.flush()
@@ -274,11 +284,16 @@ def update_character(
     **fields: Any,
 ) -> dict[str, Any]:
     """Change fields and emotion motions of one character in one transaction."""
+    from ..db.models import EMOTIONS
     from ..db.session import transaction
 
     _check_fields(fields)
+    for emotion in remove_emotions or []:
+        if emotion not in EMOTIONS:
+            raise ValidationError(f"--remove-motion '{emotion}': unknown emotion (known: {', '.join(EMOTIONS)})")
     with transaction(engine) as session:
         char = _find(session, ref)
+        _check_persona(session, fields.get("persona_id"))
         for key, value in fields.items():
             setattr(char, key, value)
         if motions:

@@ -24,6 +24,7 @@ __all__ = [
     "Message",
     "SessionSummary",
     "Transcript",
+    "check_filter",
     "export_jsonl",
     "export_messages",
     "get_transcript",
@@ -148,6 +149,23 @@ def _filter(stmt: Any, flt: ConversationFilter, time_column: Any) -> Any:
     return stmt
 
 
+def check_filter(engine: Engine, flt: ConversationFilter) -> None:
+    """A --user that names nobody is a typo (an id or an email names one member): the CLI calls this so it
+    says so instead of listing nothing. The query functions themselves treat it as "no results", and a
+    --persona with no sessions stays "no results" (exit 0) everywhere, like the other filters."""
+    from sqlalchemy import select
+
+    from ..db import transaction
+    from ..db.models import User
+
+    if flt.user is None or not str(flt.user).strip():
+        return
+    with transaction(engine) as session:
+        if session.scalars(select(User.id).where(_user_clause(flt.user))).first() is None:
+            raise NotFoundError(f"--user: member '{str(flt.user).strip()}' not found (give an id or an email)",
+                                hint="`tinytalk members search TEXT` finds them")
+
+
 def list_sessions(
     engine: Engine, flt: ConversationFilter | None = None, *, limit: int | None = 100
 ) -> list[SessionSummary]:
@@ -216,9 +234,9 @@ def iter_messages(
         .outerjoin(AiPersona, AiPersona.id == ChatSession.persona_id)
     )
     # By id: the primary key order is cheap on both databases and stable for resumable exports.
+    # Built and checked here, not in the generator: a bad filter fails before the caller writes anything.
     stmt = _filter(stmt, flt or ConversationFilter(), ChatMessage.created_at).order_by(ChatMessage.id)
-    for row in stream_rows(engine, stmt, batch=batch):
-        yield dict(row._mapping)
+    return (dict(row._mapping) for row in stream_rows(engine, stmt, batch=batch))
 
 
 def _json_default(value: Any) -> Any:
@@ -239,9 +257,10 @@ def export_messages(
     if fmt not in ("jsonl", "json"):
         raise ValidationError(f"export format '{fmt}': use jsonl or json")
     count = 0
+    records = iter_messages(engine, flt, batch=batch)  # checks the filter before the first byte is written
     if fmt == "json":
         out.write("[")
-    for record in iter_messages(engine, flt, batch=batch):
+    for record in records:
         line = json.dumps(record, default=_json_default, ensure_ascii=False)
         if fmt == "json":
             out.write(("," if count else "") + "\n  " + line)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from .._exceptions import ValidationError
 
@@ -148,7 +148,7 @@ def neutralize_cell(value: str) -> str:
 
 
 def write_rows(
-    out: BinaryIO,
+    out: IO[bytes],
     header: Sequence[str],
     rows: Iterable[Mapping[str, object] | Sequence[object]],
     *,

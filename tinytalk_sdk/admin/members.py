@@ -140,8 +140,9 @@ def iter_members(engine: Engine, flt: MemberFilter | None = None, *, batch: int 
     from ..db.models import User
 
     columns = [User.__table__.c[name] for name in COLUMNS]
-    for row in stream_rows(engine, _select(flt or MemberFilter()).with_only_columns(*columns), batch=batch):
-        yield Member(**row._mapping)
+    # Built here, not in the generator: a bad filter (a date typo) fails before the caller writes a header.
+    stmt = _select(flt or MemberFilter()).with_only_columns(*columns)
+    return (Member(**row._mapping) for row in stream_rows(engine, stmt, batch=batch))
 
 
 def _find(session: Session, ident: str | int) -> User:

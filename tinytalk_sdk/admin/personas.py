@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConflictError, NotFoundError, ValidationError
+from .._exceptions import ConflictError, NotFoundError, TinyTalkError, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -586,7 +586,12 @@ def export_personas(engine: Engine, directory: Path | str, *, include_archived: 
     import yaml
 
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"{folder}: not a folder (give a folder for the <name>.yaml files)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TinyTalkError(f"{folder}: cannot create the folder ({exc.strerror})") from None
     written: list[Path] = []
     for persona in list_personas(engine, include_archived=include_archived):
         path = folder / f"{persona.name}.yaml"
@@ -595,7 +600,10 @@ def export_personas(engine: Engine, directory: Path | str, *, include_archived: 
         # quotes. Either way the prompt must come back identical.
         if yaml.safe_load(text)["system_prompt"] != persona.system_prompt:  # pragma: no cover - guard
             raise ValidationError(f"{path}: the prompt does not survive YAML; report this persona")
-        path.write_text(text, encoding="utf-8", newline="\n")
+        try:
+            path.write_text(text, encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise TinyTalkError(f"{path}: cannot write ({exc.strerror})") from None
         written.append(path)
     return written
 
@@ -623,6 +631,12 @@ def load_persona_dir(directory: Path | str) -> list[PersonaFile]:
     for path in files:
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.MarkedYAMLError as exc:
+            # name the line: content people fix these files by hand
+            mark = exc.problem_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            errors.append(f"{path}: not valid YAML: {where}{exc.problem or exc.context or 'syntax error'}")
+            continue
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             errors.append(f"{path}: not valid UTF-8 YAML: {str(exc).splitlines()[0]}")
             continue

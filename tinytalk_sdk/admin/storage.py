@@ -181,6 +181,8 @@ def storage_report(
     """
     now = now or dt.datetime.now(dt.UTC)
     root = Path(folder)
+    if root.exists() and not root.is_dir():
+        raise ValidationError(f"{root}: not a folder (the uploads folder must be a directory)")
     files = scan_uploads(root)
     buckets = {label: AgeBucket(label) for label, _ in AGE_BUCKETS}
     report = StorageReport(uploads_dir=str(root), folder_exists=root.is_dir(), buckets=list(buckets.values()),

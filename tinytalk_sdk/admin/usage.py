@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from .._exceptions import DatabaseError, ValidationError
 from .._redact import redact
@@ -83,8 +83,10 @@ def _reading(engine: Engine) -> Iterator[Connection]:
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
         detail = (str(orig) if orig is not None else str(exc)).splitlines()[0]
+        # the migration hint only fits a missing table, not a server that does not answer
+        missing_table = "no such table" in detail or "doesn't exist" in detail
         raise DatabaseError(f"database {engine.url.render_as_string(hide_password=True)}: {redact(detail)}",
-                            hint="`tinytalk db upgrade` creates missing tables") from None
+                            hint="`tinytalk db upgrade` creates missing tables" if missing_table else None) from None
 
 
 def _tables() -> tuple[Table, Table]:
@@ -392,7 +394,7 @@ def iter_usage(
 
 def export_usage(
     engine: Engine,
-    out: TextIO,
+    out: IO[str],
     *,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,

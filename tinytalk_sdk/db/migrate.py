@@ -20,13 +20,14 @@ Making a new revision (from the repository root)::
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import DatabaseError
+from .._exceptions import DatabaseError, NotFoundError
 from .._redact import redact
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "SCRIPT_LOCATION",
     "alembic_config",
     "autogen_diff",
+    "check_revision",
     "context_options",
     "create_database_if_missing",
     "current",
@@ -177,6 +179,35 @@ def _script() -> Any:
     return ScriptDirectory.from_config(alembic_config())
 
 
+def check_revision(revision: str) -> None:
+    """Raise :class:`NotFoundError` naming ``revision`` when no shipped migration has it (a typo)."""
+    from alembic.util import CommandError
+
+    if revision in ("head", "heads", "base") or re.fullmatch(r"(head|base)?[+-]\d+", revision.strip()):
+        return  # relative steps (+1, head-1) are resolved by Alembic against the database: see _alembic
+    try:
+        found = _script().get_revision(revision) if revision.strip() else None
+    except (CommandError, AssertionError):  # alembic asserts on some malformed ids
+        found = None
+    if found is None:
+        raise NotFoundError(
+            f"revision '{revision}' not found in the shipped migrations (head is {head()})",
+            hint="`tinytalk db status` shows the revisions",
+        )
+
+
+@contextmanager
+def _alembic(revision: str) -> Iterator[None]:
+    """Alembic's own errors (a relative step past the end, …) as one line naming the revision."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise NotFoundError(f"revision '{revision}': {str(exc).splitlines()[0]}",
+                            hint="`tinytalk db status` shows the revisions") from None
+
+
 def head() -> str:
     """The newest revision shipped with this version of the toolkit."""
     rev = _script().get_current_head()
@@ -212,6 +243,7 @@ def upgrade(engine: Engine, revision: str = "head") -> list[str]:
     """
     from alembic import command
 
+    check_revision(revision)
     cur = current(engine)
     if cur is None:
         present = _model_tables_present(engine)
@@ -221,7 +253,7 @@ def upgrade(engine: Engine, revision: str = "head") -> list[str]:
                 "(made outside these migrations); refusing to create them again",
                 hint="run `tinytalk db check`, fix the drift, then `tinytalk db stamp head`",
             )
-    with db_errors(engine, "migrating"), engine.begin() as conn:
+    with _alembic(revision), db_errors(engine, "migrating"), engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
     return pending_between(cur, current(engine))
 
@@ -238,7 +270,8 @@ def stamp(engine: Engine, revision: str = "head") -> None:
     """Record ``revision`` as applied without running it (adopting a database made by PHP)."""
     from alembic import command
 
-    with db_errors(engine, "stamping"), engine.begin() as conn:
+    check_revision(revision)
+    with _alembic(revision), db_errors(engine, "stamping"), engine.begin() as conn:
         command.stamp(alembic_config(conn), revision)
 
 

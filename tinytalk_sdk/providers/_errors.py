@@ -19,6 +19,7 @@ __all__ = [
     "connection_error",
     "elevenlabs_error",
     "heygen_error",
+    "http_error",
     "one_line",
     "openai_error",
 ]
@@ -51,20 +52,27 @@ def _hint(status: int | None, setting: str) -> str | None:
     return template.format(setting=setting) if template else None
 
 
+def _vendor_error(
+    provider: str, status: int | None, headers: Mapping[str, str], code: str, message: str
+) -> ProviderError:
+    """The one shape of a refused vendor call: status, vendor code, message, Retry-After and a hint."""
+    return ProviderError(
+        one_line(f"HTTP {status} {code}: {message}"),
+        provider=provider,
+        status=status,
+        code=code[:64],
+        retry_after=parse_retry_after(headers),
+        hint=_hint(status, f"{provider}_api_key"),
+    )
+
+
 def openai_error(status: int | None, headers: Mapping[str, str], body: Any) -> ProviderError:
     data = _as_dict(body)
     err = data.get("error", data)
     err = err if isinstance(err, dict) else {"message": str(err)}
     code = err.get("code") or err.get("type") or (f"http_{status}" if status else "error")
     message = err.get("message") or f"HTTP {status}"
-    return ProviderError(
-        one_line(f"HTTP {status} {code}: {message}"),
-        provider="openai",
-        status=status,
-        code=str(code)[:64],
-        retry_after=parse_retry_after(headers),
-        hint=_hint(status, "openai_api_key"),
-    )
+    return _vendor_error("openai", status, headers, str(code), str(message))
 
 
 def elevenlabs_error(status: int | None, headers: Mapping[str, str], body: Any) -> ProviderError:
@@ -77,14 +85,7 @@ def elevenlabs_error(status: int | None, headers: Mapping[str, str], body: Any) 
         message = str(detail.get("message") or f"HTTP {status}")
     else:
         code, message = f"http_{status}", str(detail or f"HTTP {status}")
-    return ProviderError(
-        one_line(f"HTTP {status} {code}: {message}"),
-        provider="elevenlabs",
-        status=status,
-        code=code[:64],
-        retry_after=parse_retry_after(headers),
-        hint=_hint(status, "elevenlabs_api_key"),
-    )
+    return _vendor_error("elevenlabs", status, headers, code, message)
 
 
 def heygen_error(status: int | None, headers: Mapping[str, str], body: Any) -> ProviderError:
@@ -95,14 +96,25 @@ def heygen_error(status: int | None, headers: Mapping[str, str], body: Any) -> P
     else:
         code = str(data.get("code") or f"http_{status}")
         message = str(data.get("message") or err or f"HTTP {status}")
-    return ProviderError(
-        one_line(f"HTTP {status} {code}: {message}"),
-        provider="heygen",
-        status=status,
-        code=code[:64],
-        retry_after=parse_retry_after(headers),
-        hint=_hint(status, "heygen_api_key"),
-    )
+    return _vendor_error("heygen", status, headers, code, message)
+
+
+def http_error(provider: str, exc: BaseException, *, mid_stream: bool = False) -> ProviderError | None:
+    """An ``httpx`` failure of our own requests (HeyGen, ElevenLabs streams) as a ProviderError.
+
+    None for anything that is not an ``httpx.HTTPError``. ``mid_stream``: the answer had started, so a
+    broken connection is a cut stream (not retried), not an unreachable API.
+    """
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return connection_error(provider, exc, timeout=True)
+    if isinstance(exc, httpx.HTTPError):
+        if mid_stream:
+            return ProviderError(f"stream broke off ({exc.__class__.__name__})", provider=provider,
+                                 code="stream_cut")
+        return connection_error(provider, exc)
+    return None
 
 
 def connection_error(provider: str, exc: BaseException, *, timeout: bool = False) -> ProviderError:

@@ -26,6 +26,7 @@ __all__ = [
     "ChatModel",
     "ChatResult",
     "ChatTurn",
+    "CostFn",
     "SpeechToText",
     "TextToSpeech",
     "Transcript",
@@ -44,6 +45,9 @@ class CallContext:
     user_id: int | None = None
     session_id: int | None = None
     tag: str | None = None  # e.g. "smoke": lets reports exclude synthetic traffic
+    # The API server's X-Request-Id: the usage row carries it instead of the vendor's own request id, so a
+    # row can be joined to the server's log line and to what the client saw.
+    request_id: str | None = None
 
 
 @dataclass
@@ -114,6 +118,7 @@ class UsageRecorder:
             user_id=ctx.user_id,
             session_id=ctx.session_id,
             tag=ctx.tag,
+            request_id=ctx.request_id,
         )
         started = self.clock()
         try:
@@ -127,6 +132,11 @@ class UsageRecorder:
             raise
         finally:
             entry.latency_ms = int((self.clock() - started) * 1000)
+            if ctx.request_id and entry.request_id != ctx.request_id:
+                # adapters note the vendor's id; the caller's id wins (one column), the vendor's is logged
+                log.debug("%s/%s: vendor request id %s for request %s", service, operation, entry.request_id,
+                          ctx.request_id)
+                entry.request_id = ctx.request_id
             self.write(entry)
 
     def write(self, entry: UsageEntry) -> None:

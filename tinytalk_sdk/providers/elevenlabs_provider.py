@@ -15,9 +15,9 @@ from contextlib import ExitStack
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import MissingCredentialError, ProviderError
-from .._redact import register_secret
-from ._errors import connection_error, elevenlabs_error
+from .._exceptions import ProviderError
+from ._adapter import VendorAdapter
+from ._errors import elevenlabs_error, http_error
 from ._retry import RetryPolicy, retrying
 from .base import CallContext, TtsStream, UsageEntry, UsageRecorder
 
@@ -65,12 +65,12 @@ def audio_seconds_for(output_format: str, n_bytes: int) -> float | None:
     return None
 
 
-class ElevenLabsProvider:
+class ElevenLabsProvider(VendorAdapter):
     """Text-to-speech for the pipeline (implements ``TextToSpeech``)."""
 
     name = "elevenlabs"
     service = "elevenlabs"
-    records_usage = True  # every method writes its own usage row (see providers.bundle)
+    key_setting = "elevenlabs_api_key"
 
     def __init__(
         self,
@@ -85,16 +85,10 @@ class ElevenLabsProvider:
         retry: RetryPolicy | None = None,
         profile: str = "default",
     ) -> None:
-        if not api_key:
-            raise MissingCredentialError("elevenlabs_api_key", profile=profile)
-        register_secret(api_key)
-        self._api_key = api_key
-        self.base_url = base_url
-        self.recorder = recorder or UsageRecorder()
+        super().__init__(api_key=api_key, recorder=recorder, base_url=base_url, timeout=timeout, profile=profile)
         self.voice_id = voice_id or DEFAULT_VOICE_ID
         self.model_id = model_id
         self.output_format = output_format
-        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._client: ElevenLabs | None = None
 
@@ -271,7 +265,6 @@ class _mapped_block:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc is None or isinstance(exc, (ProviderError, GeneratorExit, KeyboardInterrupt, SystemExit)):
             return
-        import httpx
         from elevenlabs.core.api_error import ApiError
 
         if isinstance(exc, ApiError):
@@ -279,10 +272,9 @@ class _mapped_block:
             headers = dict(exc.headers or {})
             self.entry.request_id = headers.get("request-id") or headers.get("x-trace-id")
             raise elevenlabs_error(exc.status_code, headers, exc.body) from None
-        if isinstance(exc, httpx.TimeoutException):
-            raise connection_error("elevenlabs", exc, timeout=True) from None
-        if isinstance(exc, httpx.HTTPError):
-            if self.mid_stream:
-                raise ProviderError(f"TTS stream broke off ({exc.__class__.__name__})",
-                                    provider="elevenlabs", code="stream_cut") from None
-            raise connection_error("elevenlabs", exc) from None
+        mapped = http_error("elevenlabs", exc, mid_stream=self.mid_stream)
+        if mapped is not None:
+            raise mapped from None
+        if isinstance(exc, ValueError):  # json / pydantic: a body the package could not parse
+            raise ProviderError(f"malformed answer ({exc.__class__.__name__})", provider="elevenlabs",
+                                code="bad_response") from None

@@ -12,27 +12,48 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .base import UsageRecorder
+from .base import CostFn, UsageRecorder
 from .bundle import Providers
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ..config import Config
+    from ..pricing import PriceTable
     from .elevenlabs_provider import ElevenLabsProvider
     from .heygen import HeyGenClient
     from .openai_provider import OpenAIProvider
 
 __all__ = [
     "build_providers",
+    "cost_for",
     "make_elevenlabs",
     "make_heygen",
     "make_openai",
+    "price_table_for",
     "provider_sources",
     "recorder_for",
 ]
 
 SERVICES = ("openai", "elevenlabs", "heygen")
+
+
+def price_table_for(config: Config) -> PriceTable:
+    """The profile's price table: its ``price_table`` setting, else the built-in one (ConfigError if broken)."""
+    from ..pricing import builtin_price_table_path, load_price_table
+
+    # An explicit path: load_price_table(None) would read the *default* profile's setting, not this one's.
+    return load_price_table(config.get("price_table") or builtin_price_table_path())
+
+
+def cost_for(config: Config) -> CostFn:
+    """A :class:`UsageRecorder` cost function on the profile's price table (what every recorder built
+    from a config uses: ``tinytalk serve``, smoke, QA, the provider commands)."""
+    import functools
+
+    from ..pricing import estimate_cost
+
+    return functools.partial(estimate_cost, table=price_table_for(config))
 
 
 def make_openai(config: Config, recorder: UsageRecorder | None = None) -> OpenAIProvider:
@@ -79,7 +100,7 @@ def build_providers(
     """The bundle the server, smoke and QA run on. All providers share ``recorder`` (one row per call)."""
     from .offline import make_offline_providers
 
-    recorder = recorder or UsageRecorder()
+    recorder = recorder or UsageRecorder(cost=cost_for(config))
     required = set(SERVICES) if require_real is True else set(require_real or ())
     sources = provider_sources(config)
     offline = make_offline_providers(recorder=recorder)
@@ -103,6 +124,7 @@ def recorder_for(config: Config, engine: Engine | None = None) -> UsageRecorder:
     """
     import logging
 
+    cost = cost_for(config)  # a broken price table is a ConfigError naming the file, database or not
     try:
         from sqlalchemy import inspect
 
@@ -112,9 +134,9 @@ def recorder_for(config: Config, engine: Engine | None = None) -> UsageRecorder:
         engine = engine or make_engine(config.database_url)
         # never create an empty SQLite file just to look into it
         if not sqlite_file_missing(engine) and inspect(engine).has_table("api_usage_logs"):
-            return UsageRecorder(engine)
+            return UsageRecorder(engine, cost=cost)
     except Exception as exc:  # no database is not a reason to refuse a vendor call
         logging.getLogger("tinytalk.providers").warning("usage rows kept in memory: %s", exc.__class__.__name__)
-        return UsageRecorder()
+        return UsageRecorder(cost=cost)
     logging.getLogger("tinytalk.providers").warning("usage rows kept in memory: run `tinytalk db init`")
-    return UsageRecorder()
+    return UsageRecorder(cost=cost)

@@ -22,9 +22,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import MissingCredentialError, ProviderError
+from .._exceptions import ProviderError
 from .._redact import register_secret
-from ._errors import connection_error, heygen_error
+from ._adapter import VendorAdapter
+from ._errors import heygen_error, http_error
 from ._retry import RetryPolicy, retrying
 from .base import CallContext, UsageEntry, UsageRecorder
 from .bundle import AvatarSession, AvatarStop, AvatarTask
@@ -59,12 +60,12 @@ class HeyGenSession:
         return round((time.monotonic() - self.created) / 60, 4)
 
 
-class HeyGenClient:
+class HeyGenClient(VendorAdapter):
     """The HeyGen streaming-avatar API. Every call writes one usage row (``service='heygen'``)."""
 
     name = "heygen"
     service = "heygen"
-    records_usage = True  # every method writes its own usage row (see providers.bundle)
+    key_setting = "heygen_api_key"
 
     def __init__(
         self,
@@ -78,14 +79,10 @@ class HeyGenClient:
         transport: httpx.BaseTransport | None = None,
         profile: str = "default",
     ) -> None:
-        if not api_key:
-            raise MissingCredentialError("heygen_api_key", profile=profile)
-        register_secret(api_key)
-        self._api_key = api_key
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.recorder = recorder or UsageRecorder()
+        super().__init__(api_key=api_key, recorder=recorder, base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+                         timeout=timeout, profile=profile)
+        self.base_url: str
         self.avatar_id = avatar_id
-        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._transport = transport
         self._http: httpx.Client | None = None
@@ -117,7 +114,7 @@ class HeyGenClient:
     def _request(
         self, method: str, path: str, operation: str, *, json: dict[str, Any] | None = None,
         ctx: CallContext | None = None, model: str | None = None, retry: bool = True,
-        on_entry: Any = None,
+        on_entry: Any = None, require: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         with self.recorder.call("heygen", operation, model=model, ctx=ctx) as entry:
             if on_entry is not None:
@@ -127,17 +124,20 @@ class HeyGenClient:
                 return self._send(entry, method, path, json)
 
             policy = self.retry if retry else RetryPolicy(max_retries=0)
-            return retrying(once, policy=policy)
+            data = retrying(once, policy=policy)
+            missing = [key for key in require if not data.get(key)]
+            if missing:  # a 200 the caller cannot use (no session to stop): an error row, not an "ok" one
+                raise ProviderError(f"{path}: the answer has no {', '.join(missing)}", provider="heygen",
+                                    code="bad_response")
+            return data
 
     def _send(self, entry: UsageEntry, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         import httpx
 
         try:
             response = self.http.request(method, path, json=body)
-        except httpx.TimeoutException as exc:
-            raise connection_error("heygen", exc, timeout=True) from None
         except httpx.HTTPError as exc:
-            raise connection_error("heygen", exc) from None
+            raise http_error("heygen", exc) or exc from None
         entry.http_status = response.status_code
         entry.request_id = response.headers.get("x-request-id") or response.headers.get("x-trace-id")
         try:
@@ -177,7 +177,7 @@ class HeyGenClient:
             body["voice"] = {"voice_id": voice_id}
         # Not retried: a retried `new` after a lost answer could open a second billed session.
         data = self._request("POST", "/v1/streaming.new", "heygen_new", json=body, ctx=ctx, model=avatar,
-                             retry=False)
+                             retry=False, require=("session_id",))
         register_secret(data.get("access_token"))
         return HeyGenSession(
             session_id=str(data["session_id"]), avatar_id=avatar, url=data.get("url"),

@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import MissingCredentialError, ProviderError
-from .._redact import register_secret
+from .._exceptions import ProviderError
+from ._adapter import VendorAdapter
 from ._errors import connection_error, one_line, openai_error
 from .base import CallContext, ChatResult, ChatTurn, Transcript, UsageEntry, UsageRecorder
 
@@ -36,12 +36,12 @@ FEEDBACK_PROMPT = (
 SUMMARY_PROMPT = "Summarise this English practice conversation for a parent in three short sentences."
 
 
-class OpenAIProvider:
+class OpenAIProvider(VendorAdapter):
     """Speech-to-text and chat for the pipeline (implements ``SpeechToText`` and ``ChatModel``)."""
 
     name = "openai"
     service = "openai"
-    records_usage = True  # every method writes its own usage row (see providers.bundle)
+    key_setting = "openai_api_key"
 
     def __init__(
         self,
@@ -55,15 +55,9 @@ class OpenAIProvider:
         max_retries: int = 2,
         profile: str = "default",
     ) -> None:
-        if not api_key:
-            raise MissingCredentialError("openai_api_key", profile=profile)
-        register_secret(api_key)
-        self._api_key = api_key
-        self.base_url = base_url
-        self.recorder = recorder or UsageRecorder()
+        super().__init__(api_key=api_key, recorder=recorder, base_url=base_url, timeout=timeout, profile=profile)
         self.chat_model = chat_model
         self.stt_model = stt_model
-        self.timeout = timeout
         self.max_retries = max_retries
         self._client: openai.OpenAI | None = None
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
-from .._audio import CHUNK_SIZE, SpeechResult, Writer, check_audio_response, part_path, total_length
+import httpx
+
+from .._audio import CHUNK_SIZE, AudioSink, SpeechResult, Writer
 from .._base_client import NOT_GIVEN, Files, NotGiven
 from .._files import ProgressFile, check_audio_file
 from .._streaming import AsyncChatStream, ChatStream
 from ..types import (
     ChatStreamRequest,
+    Endpoint,
     FeedbackRequest,
     FeedbackResponse,
     SpeakRequest,
@@ -43,6 +45,16 @@ def _upload_files(path: str | os.PathLike[str], progress: Progress | None) -> tu
     return files, audio.size
 
 
+def _transcribe_request(
+    path: str | os.PathLike[str], session_id: int | None, language: str | None, progress: Progress | None,
+) -> tuple[Endpoint, TranscribeRequest, Callable[[], Files]]:
+    """The endpoint, form fields and file factory of a transcribe call; the file is checked here, first."""
+    ep = endpoint("stt_upload")
+    params = make_params(TranscribeRequest, ep.path, session_id=session_id, language=language)
+    files, _ = _upload_files(path, progress)
+    return ep, params, files
+
+
 def _close_files(files: Callable[[], Files]) -> None:
     for fh in getattr(files, "opened", []):
         fh.close()
@@ -54,9 +66,7 @@ class Pipeline(SyncAPIResource):
         progress: Progress | None = None, idempotency_key: str | NotGiven | None = NOT_GIVEN,
     ) -> Transcription:
         """POST /stt_upload.php (multipart). The file is checked before anything is sent."""
-        ep = endpoint("stt_upload")
-        params = make_params(TranscribeRequest, ep.path, session_id=session_id, language=language)
-        files, _ = _upload_files(path, progress)
+        ep, params, files = _transcribe_request(path, session_id, language, progress)
         try:
             return self._client._request(ep, params, Transcription, files=files,
                                          idempotency_key=idempotency_key)
@@ -90,38 +100,18 @@ class Pipeline(SyncAPIResource):
         params = make_params(SpeakRequest, ep.path, text=text, voice_id=voice_id, session_id=session_id)
         response = self._client._send(ep, params, accept="audio/*")
         try:
-            content_type = check_audio_response(response, method=ep.method, path=ep.path)
-            total = total_length(response)
-            written = 0
-            target = Path(to) if isinstance(to, str | os.PathLike) else None
-            part = part_path(target) if target else None
+            sink = AudioSink(response, to, progress, method=ep.method, path=ep.path)
             try:
-                fh = part.open("wb") if part else None
-                writer: Writer = fh if fh else to  # type: ignore[assignment]
-                try:
-                    for chunk in response.iter_bytes(CHUNK_SIZE):
-                        writer.write(chunk)
-                        written += len(chunk)
-                        if progress:
-                            progress(written, total)
-                finally:
-                    if fh:
-                        fh.close()
-                if part and target:
-                    part.replace(target)
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    sink.write(chunk)
+                return sink.finish()
             except BaseException:
-                if part:
-                    part.unlink(missing_ok=True)
+                sink.abort()
                 raise
-        except Exception as exc:
-            import httpx
-
-            if isinstance(exc, httpx.TransportError):
-                raise self._client._transport_error(ep, exc) from exc
-            raise
+        except httpx.TransportError as exc:
+            raise self._client._transport_error(ep, exc) from exc
         finally:
             response.close()
-        return SpeechResult(written, content_type, target, response.headers.get("x-request-id"))
 
 
 class AsyncPipeline(AsyncAPIResource):
@@ -129,9 +119,7 @@ class AsyncPipeline(AsyncAPIResource):
         self, path: str | os.PathLike[str], *, session_id: int | None = None, language: str | None = None,
         progress: Progress | None = None, idempotency_key: str | NotGiven | None = NOT_GIVEN,
     ) -> Transcription:
-        ep = endpoint("stt_upload")
-        params = make_params(TranscribeRequest, ep.path, session_id=session_id, language=language)
-        files, _ = _upload_files(path, progress)
+        ep, params, files = _transcribe_request(path, session_id, language, progress)
         try:
             return await self._client._request(ep, params, Transcription, files=files,
                                                idempotency_key=idempotency_key)
@@ -162,35 +150,15 @@ class AsyncPipeline(AsyncAPIResource):
         params = make_params(SpeakRequest, ep.path, text=text, voice_id=voice_id, session_id=session_id)
         response = await self._client._send(ep, params, accept="audio/*")
         try:
-            content_type = check_audio_response(response, method=ep.method, path=ep.path)
-            total = total_length(response)
-            written = 0
-            target = Path(to) if isinstance(to, str | os.PathLike) else None
-            part = part_path(target) if target else None
+            sink = AudioSink(response, to, progress, method=ep.method, path=ep.path)
             try:
-                fh = part.open("wb") if part else None
-                writer: Writer = fh if fh else to  # type: ignore[assignment]
-                try:
-                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                        writer.write(chunk)
-                        written += len(chunk)
-                        if progress:
-                            progress(written, total)
-                finally:
-                    if fh:
-                        fh.close()
-                if part and target:
-                    part.replace(target)
+                async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                    sink.write(chunk)
+                return sink.finish()
             except BaseException:
-                if part:
-                    part.unlink(missing_ok=True)
+                sink.abort()
                 raise
-        except Exception as exc:
-            import httpx
-
-            if isinstance(exc, httpx.TransportError):
-                raise self._client._transport_error(ep, exc) from exc
-            raise
+        except httpx.TransportError as exc:
+            raise self._client._transport_error(ep, exc) from exc
         finally:
             await response.aclose()
-        return SpeechResult(written, content_type, target, response.headers.get("x-request-id"))

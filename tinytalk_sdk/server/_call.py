@@ -39,12 +39,25 @@ if TYPE_CHECKING:
     from ..types import Endpoint
     from ._state import ServerState
 
-__all__ = ["MAX_JSON_BYTES", "Call", "Handler", "make_endpoint", "validation_fields"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "TAG_HEADER",
+    "Call",
+    "Handler",
+    "make_endpoint",
+    "upload_limit",
+    "upload_too_large",
+    "validation_fields",
+]
 
 log = logging.getLogger("tinytalk.server")
 
 MAX_JSON_BYTES = 1024 * 1024
+_MB = 1024 * 1024
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII, as Stripe's keys
+# A caller's label for its own traffic ("smoke"), copied to every usage row of the request.
+TAG_HEADER = "X-TinyTalk-Tag"
+_TAG_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # fits api_usage_logs.tag (32)
 
 
 @dataclass
@@ -61,10 +74,13 @@ class Call:
     upload: Path | None = None  # stt_upload: the received file, on disk
     upload_name: str | None = None
     idempotency_key: str | None = None
+    tag: str | None = None  # the X-TinyTalk-Tag header
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ctx(self, session_id: int | None = None) -> CallContext:
-        return CallContext(user_id=self.user_id, session_id=session_id)
+        """Who a provider call is for: user, session, the caller's tag and this request's id."""
+        return CallContext(user_id=self.user_id, session_id=session_id, tag=self.tag,
+                           request_id=self.request_id or None)
 
     def user(self, session: Session) -> User:
         from ..db.models import User
@@ -86,7 +102,6 @@ class Call:
             return
         with self.state.recorder.call(service_of(provider), operation, model=getattr(provider, "model", None),
                                       ctx=self.ctx(session_id)) as entry:
-            entry.request_id = self.request_id
             yield entry
 
 
@@ -142,15 +157,35 @@ async def _json_body(request: Request) -> Any:
     return data
 
 
-async def _multipart(request: Request, call_files: dict[str, Any]) -> dict[str, Any]:
+def upload_limit(state: ServerState) -> int:
+    """The upload limit in bytes: the ``max_upload_mb`` setting (default 10), never above Whisper's 25 MB."""
+    from ..db.session import transaction
     from ..types import MAX_UPLOAD_BYTES
+    from ._lookup import setting
 
+    with transaction(state.engine) as session:
+        value = setting(session, "max_upload_mb")
+    try:
+        mb = int(value)
+    except (TypeError, ValueError):
+        return MAX_UPLOAD_BYTES
+    return min(mb * _MB, MAX_UPLOAD_BYTES) if mb > 0 else MAX_UPLOAD_BYTES
+
+
+def upload_too_large(limit: int) -> ApiError:
+    """413 naming the limit, in the message and in ``fields`` (what the SDK shows and the app can display)."""
+    mb = limit // _MB
+    return ApiError(413, "payload_too_large", f"file: larger than this server's {mb} MB upload limit (max_upload_mb)",
+                    fields={"file": f"larger than {mb} MB"})
+
+
+async def _multipart(request: Request, call_files: dict[str, Any], limit: int) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").lower()
     if not ctype.startswith("multipart/form-data"):
         raise ApiError(400, "invalid_body", "expected multipart/form-data with a 'file' part")
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise ApiError(413, "payload_too_large", f"upload larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if length and length.isdigit() and int(length) > limit + 64 * 1024:  # 64 KiB: the multipart framing
+        raise upload_too_large(limit)
     try:
         form = await request.form(max_files=1, max_fields=20)
     except Exception as exc:  # python-multipart / starlette raise several types for a broken body
@@ -196,12 +231,13 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
             if endpoint.body == "none":
                 data = {}
         elif endpoint.body == "multipart":
-            data = await _multipart(request, files)
+            limit = await run_in_threadpool(upload_limit, state)
+            data = await _multipart(request, files, limit)
         else:
             data = await _json_body(request)
         params = _validate(endpoint.request, data)
         call = Call(request=request, state=state, endpoint=endpoint, params=params, request_id=request_id,
-                    user_id=user_id, token_id=token_id)
+                    user_id=user_id, token_id=token_id, tag=_tag(request))
         upload_hash: str | None = None
         tmpdir: str | None = None
         try:
@@ -213,7 +249,7 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
                 tmpdir = tempfile.mkdtemp(prefix="tinytalk-upload-")
                 call.upload_name = Path(upload.filename or "upload").name
                 call.upload = Path(tmpdir) / ("upload" + Path(call.upload_name).suffix.lower()[:8])
-                upload_hash = await _save_upload(upload, call.upload)
+                upload_hash = await _save_upload(upload, call.upload, limit)
             key = request.headers.get("idempotency-key")
             if key is not None and not _KEY_RE.match(key):
                 raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-64 visible ASCII chars")
@@ -226,6 +262,16 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
     return run
+
+
+def _tag(request: Request) -> str | None:
+    tag = request.headers.get(TAG_HEADER)
+    if tag is None:
+        return None
+    if not _TAG_RE.match(tag):
+        raise ApiError(400, "invalid_tag", f"{TAG_HEADER} must be 1-32 characters of A-Z a-z 0-9 _ -",
+                       fields={TAG_HEADER: "1-32 characters of A-Z a-z 0-9 _ -"})
+    return tag
 
 
 def _bearer(request: Request, name: str) -> str:
@@ -243,17 +289,14 @@ def _authenticate(state: ServerState, token: str) -> tuple[int, int]:
         return user.id, row.id
 
 
-async def _save_upload(upload: UploadFile, dest: Path) -> str:
-    from ..types import MAX_UPLOAD_BYTES
-
+async def _save_upload(upload: UploadFile, dest: Path, limit: int) -> str:
     digest = hashlib.sha256()
     size = 0
     with dest.open("wb") as out:
         while chunk := await upload.read(1024 * 1024):
             size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise ApiError(413, "payload_too_large",
-                               f"upload larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB (Whisper's limit)")
+            if size > limit:  # counted while reading: a multipart part carries no length of its own
+                raise upload_too_large(limit)
             digest.update(chunk)
             out.write(chunk)
     await upload.close()

@@ -31,7 +31,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CORS_HEADERS: list[tuple[bytes, bytes]] = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"Authorization, Content-Type, Idempotency-Key, X-Request-Id"),
+    (b"access-control-allow-headers",
+     b"Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-TinyTalk-Tag"),
     (b"access-control-expose-headers", b"X-Request-Id, Retry-After, Idempotent-Replayed, WWW-Authenticate"),
 ]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from starlette.applications import Starlette
 
+    from ..providers.base import CostFn
     from ..providers.bundle import Providers
     from .faults import FaultPlan
 
@@ -85,9 +86,11 @@ def start_background_server(
     cleanup_token: str | None = None,
     timezone: str = "UTC",
     startup_timeout: float = 15.0,
+    cost: CostFn | None = None,
 ) -> RunningServer:
     """Start the server for ``engine_url`` (migrated first unless ``migrate=False``) and wait until it
-    accepts connections. ``port=0`` picks a free port."""
+    accepts connections. ``port=0`` picks a free port. ``cost`` prices the usage rows (default: the
+    built-in price table; ``providers.factory.cost_for(config)`` for a profile's)."""
     import uvicorn
 
     from ..db import make_engine
@@ -99,8 +102,11 @@ def start_background_server(
             from ..db.migrate import upgrade
 
             upgrade(engine)
+        from ..providers.base import UsageRecorder
+
         app = create_app(engine, providers=providers, uploads_dir=uploads_dir, cdn_dir=cdn_dir, fault=fault,
-                         cleanup_token=cleanup_token, timezone=timezone)
+                         cleanup_token=cleanup_token, timezone=timezone,
+                         recorder=UsageRecorder(engine, cost=cost) if cost is not None else None)
     except BaseException:
         engine.dispose()
         raise

@@ -113,12 +113,7 @@ def stt_upload(call: Call) -> Response:
 
     assert call.upload is not None
     claimed = Path(call.upload_name or "").suffix.lower().lstrip(".")
-    size = call.upload.stat().st_size
-    with transaction(call.state.engine) as session:
-        limit_mb = min(int(setting(session, "max_upload_mb") or 25), 25)
-    if size > limit_mb * 1024 * 1024:
-        raise ApiError(413, "payload_too_large",
-                       f"file: {size / 1048576:.1f} MB is over this server's {limit_mb} MB limit (max_upload_mb)")
+    size = call.upload.stat().st_size  # at most upload_limit(): checked while it was received (_call)
     if size == 0:
         raise ApiError(422, "validation_failed", "file: the upload is empty", fields={"file": "empty file"})
     with call.upload.open("rb") as fh:

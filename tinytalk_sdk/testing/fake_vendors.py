@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._exceptions import TinyTalkError
+
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -815,6 +817,6 @@ def start_fake_vendors(
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("fake vendors did not start")
+            raise TinyTalkError(f"the vendor fakes did not start on {host}:{bound_port}")
         time.sleep(0.01)
     return RunningFakeVendors(base_url=f"http://{host}:{bound_port}", state=fake, _server=server, _thread=thread)
