@@ -111,3 +111,20 @@ def test_profiles_and_path() -> None:
     assert json.loads(result.stdout) == [{"profile": "default", "current": True}]
     result = runner.invoke(app, ["config", "path"])
     assert result.stdout.strip() == str(config_path())
+
+
+def test_a_table_outside_profiles_is_reported_not_ignored() -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('[default]\napi_url = "http://x/api"\n')
+    with pytest.raises(ConfigError, match=r"'default' is outside the \[profiles.<name>\] tables") as info:
+        load_config()
+    assert info.value.hint == "move it under [profiles.default]"
+
+
+def test_unwritable_config_folder_is_one_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("TINYTALK_CONFIG_DIR", str(blocker / "config"))
+    with pytest.raises(ConfigError, match="cannot write the config file"):
+        write_setting(load_config(), "api_url", "http://x/api")
