@@ -441,6 +441,37 @@ RULE_ROWS: tuple[tuple[str, str, str, str], ...] = (
         "Cubism 2 FileFormat2 (LIVE2D_FORMAT_EOF_VALUE)",
     ),
     (
+        "C2-004",
+        "error",
+        "Cubism 2 model.json entry has the wrong type (physics/pose string; expressions [{name,file}]; "
+        "motions {group: [{file}]}; hit_areas [{name,id}])",
+        "pixi Cubism2ModelSettings; Cubism 2 model.json format",
+    ),
+    (
+        "C2-005",
+        "error",
+        ".mtn motion is not Live2D Animator text: no 'ID=v,v,...' lines, a non-numeric value, or $fps <= 0",
+        "Cubism 2 Live2DMotion.loadMotion (.mtn text format)",
+    ),
+    (
+        "C2-006",
+        "error",
+        ".exp.json lacks a 'params' list of {id string, val number}",
+        "Cubism 2 L2DExpressionMotion.loadJson",
+    ),
+    (
+        "C2-007",
+        "warning",
+        ".exp.json calc not set/add/mult, or fade_in/fade_out (ms) not a number >= 0",
+        "Cubism 2 L2DExpressionMotion.loadJson (unknown calc falls back to add)",
+    ),
+    (
+        "C2-008",
+        "warning",
+        "Cubism 2 physics.json lacks a 'physics_hair' list, or pose.json lacks 'parts_visible' [{group: [{id}]}]",
+        "Cubism 2 L2DPhysics.load / L2DPose.load (pixi 'Failed to load pose')",
+    ),
+    (
         "TEX-006",
         "error",
         "Texture declares more pixels than the decompression-bomb limit (not decoded)",

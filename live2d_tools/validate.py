@@ -7,6 +7,7 @@ the TinyTalk emotions, then (optionally) the real Cubism Core in a child process
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import math
@@ -27,6 +28,8 @@ from .ziputil import ZipLimits, safe_extract
 
 __all__ = ["Finding", "Report", "validate"]
 
+# Findings of one rule in one file beyond this are counted, not listed (see _Checker.flush).
+MAX_FINDINGS_PER_RULE_AND_FILE = 50
 # A texture with more pixels than this is treated as a decompression bomb and never decoded.
 BOMB_PIXELS = 16384 * 16384
 _SOURCE_EXT = (".cmo3", ".can3", ".psd", ".cmo", ".canvas")
@@ -48,10 +51,101 @@ _ROLE_EXT = {
 }
 _MOUTH = re.compile(r"mouth", re.IGNORECASE)
 
+# Allowed keys of the other JSON files, from the CubismSpecs schemas (``additionalProperties: false``) plus the
+# keys real exports and the Framework use although the schema omits them (JSON-004 tolerates those):
+# exp3 FadeInTime/FadeOutTime (the schema says FadeIn/FadeOut, every export and CubismExpressionMotion use
+# the *Time names), physics3 Meta.Fps (Mao, Ren), cdi3 CombinedParameters (Cubism 4.2+ exports; the cdi3
+# schema is open, so only the documented keys are expected). A shape is {"keys", "props", "items"}.
+_Shape = dict[str, Any]
+_VEC2: _Shape = {"keys": {"X", "Y"}}
+_NORM: _Shape = {"keys": {"Minimum", "Default", "Maximum"}}
+_PARAM_REF: _Shape = {"keys": {"Target", "Id"}}
+_SHAPES: dict[str, _Shape] = {
+    "motion3": {
+        "keys": {"Version", "Meta", "Curves", "UserData"},
+        "props": {
+            "Meta": {
+                "keys": {
+                    "Duration", "Fps", "Loop", "AreBeziersRestricted", "FadeInTime", "FadeOutTime", "CurveCount",
+                    "TotalSegmentCount", "TotalPointCount", "UserDataCount", "TotalUserDataSize",
+                }
+            },
+            "Curves": {"items": {"keys": {"Target", "Id", "FadeInTime", "FadeOutTime", "Segments"}}},
+            "UserData": {"items": {"keys": {"Time", "Value"}}},
+        },
+    },
+    "exp3": {
+        "keys": {"Type", "FadeInTime", "FadeOutTime", "FadeIn", "FadeOut", "Parameters"},
+        "props": {"Parameters": {"items": {"keys": {"Id", "Value", "Blend"}}}},
+    },
+    "physics3": {
+        "keys": {"Version", "Meta", "PhysicsSettings"},
+        "props": {
+            "Meta": {
+                "keys": {
+                    "PhysicsSettingCount", "TotalInputCount", "TotalOutputCount", "VertexCount", "Fps",
+                    "EffectiveForces", "PhysicsDictionary",
+                },
+                "props": {
+                    "EffectiveForces": {"keys": {"Gravity", "Wind"}, "props": {"Gravity": _VEC2, "Wind": _VEC2}},
+                    "PhysicsDictionary": {"items": {"keys": {"Id", "Name"}}},
+                },
+            },
+            "PhysicsSettings": {
+                "items": {
+                    "keys": {"Id", "Input", "Output", "Vertices", "Normalization"},
+                    "props": {
+                        "Input": {
+                            "items": {"keys": {"Source", "Weight", "Type", "Reflect"}, "props": {"Source": _PARAM_REF}}
+                        },
+                        "Output": {
+                            "items": {
+                                "keys": {"Destination", "VertexIndex", "Scale", "Weight", "Type", "Reflect"},
+                                "props": {"Destination": _PARAM_REF},
+                            }
+                        },
+                        "Vertices": {
+                            "items": {
+                                "keys": {"Position", "Mobility", "Delay", "Acceleration", "Radius"},
+                                "props": {"Position": _VEC2},
+                            }
+                        },
+                        "Normalization": {"keys": {"Position", "Angle"}, "props": {"Position": _NORM, "Angle": _NORM}},
+                    },
+                }
+            },
+        },
+    },
+    "pose3": {
+        "keys": {"Type", "FadeInTime", "Groups"},
+        "props": {"Groups": {"items": {"items": {"keys": {"Id", "Link"}}}}},
+    },
+    "cdi3": {
+        "keys": {"Version", "Parameters", "ParameterGroups", "Parts", "CombinedParameters"},
+        "props": {
+            "Parameters": {"items": {"keys": {"Id", "GroupId", "Name"}}},
+            "ParameterGroups": {"items": {"keys": {"Id", "GroupId", "Name"}}},
+            "Parts": {"items": {"keys": {"Id", "Name"}}},
+        },
+    },
+    "userdata3": {
+        "keys": {"Version", "Meta", "UserData"},
+        "props": {
+            "Meta": {"keys": {"UserDataCount", "TotalUserDataSize"}},
+            "UserData": {"items": {"keys": {"Target", "Id", "Value"}}},
+        },
+    },
+}  # fmt: skip
+
 
 def _num(v: Any) -> bool:
     """A JSON number (bool is not a number here, though Python's True is an int)."""
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer literal with hundreds of digits does not fit a float (nor a runtime)
+        return False
 
 
 def _esc(key: str | int) -> str:
@@ -81,6 +175,7 @@ class _Checker:
             self.lower.setdefault(rel.lower(), []).append(rel)
             self.nfc.setdefault(unicodedata.normalize("NFC", rel), rel)
         self.referenced: set[str] = set()
+        self.per_file: dict[tuple[str, str], int] = {}
         self.base = ""  # folder of the entry model3.json inside root ("" = root); references are relative to it
         self.moc: Moc3Info | None = None
         self.cdi_parts: set[str] = set()
@@ -89,7 +184,27 @@ class _Checker:
 
     # -- findings ---------------------------------------------------------------------------------
     def add(self, rule_id: str, file: str, pointer: str, message: str, hint: str) -> None:
+        key = (rule_id, file)
+        self.per_file[key] = self.per_file.get(key, 0) + 1
+        if self.per_file[key] > MAX_FINDINGS_PER_RULE_AND_FILE:
+            return  # summarised by flush(): a 50 000-entry file must not give 50 000 lines
         self.findings.append(Finding(rule_id, RULES[rule_id].severity, file, pointer, message, hint))
+
+    def flush(self) -> None:
+        """One closing finding per (rule, file) whose findings were capped."""
+        for (rule_id, file), n in self.per_file.items():
+            if n > MAX_FINDINGS_PER_RULE_AND_FILE:
+                self.findings.append(
+                    Finding(
+                        rule_id,
+                        RULES[rule_id].severity,
+                        file,
+                        "",
+                        f"... and {n - MAX_FINDINGS_PER_RULE_AND_FILE} more {rule_id} findings in this file "
+                        f"(only the first {MAX_FINDINGS_PER_RULE_AND_FILE} are listed)",
+                        "Fix the ones above and validate again; they usually share one cause.",
+                    )
+                )
 
     # -- references -------------------------------------------------------------------------------
     def resolve(self, owner: str, pointer: str, ref: Any, base: str | None = None) -> str | None:
@@ -207,7 +322,9 @@ class _Checker:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.add("JSON-001", rel, "", f"the file is not valid UTF-8 (byte {exc.start})", "Save it as UTF-8.")
+            # Windows Notepad's "Unicode" is UTF-16 with a BOM: name it, artists recognise that setting
+            utf16 = " (it is UTF-16, e.g. Notepad's 'Unicode')" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
+            self.add("JSON-001", rel, "", f"the file is not valid UTF-8 (byte {exc.start}){utf16}", "Save it as UTF-8.")
             return None
 
         def bad_constant(name: str) -> Any:
@@ -227,9 +344,31 @@ class _Checker:
         except ValueError as exc:
             self.add("JSON-001", rel, "", f"the file is not valid JSON ({exc})", "Fix the syntax or re-export it.")
             return None
+        except RecursionError:  # json's C scanner recurses per nesting level; Cubism files are a few levels deep
+            self.add(
+                "JSON-001",
+                rel,
+                "",
+                "the JSON is nested too deeply to parse",
+                "Re-export the file from Cubism Editor; no Cubism file nests more than a few levels.",
+            )
+            return None
         if not isinstance(obj, dict):
             self.add("JSON-001", rel, "", "the JSON root is not an object", "Re-export the file from Cubism Editor.")
             return None
+        if "\\u" in text and re.search(r"\\u[dD][89a-fA-F]", text):
+            # a \uD800-style escape can leave a lone surrogate: not Unicode, cannot be written as UTF-8
+            try:
+                json.dumps(obj, ensure_ascii=False).encode("utf-8")
+            except (UnicodeEncodeError, RecursionError):
+                self.add(
+                    "JSON-001",
+                    rel,
+                    "",
+                    "the file contains an invalid \\u escape (a lone UTF-16 surrogate)",
+                    "Re-export the file; the text contains a broken character.",
+                )
+                return None
         return obj
 
     def unknown_keys(self, rel: str, pointer: str, obj: dict[str, Any], allowed: set[str]) -> None:
@@ -242,6 +381,46 @@ class _Checker:
                     f"unknown key '{key}' (the official schema does not define it; other runtimes ignore it)",
                     f"Remove it, or check its spelling against: {', '.join(sorted(allowed))}.",
                 )
+
+    def schema_keys(self, rel: str, kind: str, obj: Any) -> None:
+        """JSON-004 for a whole file against ``_SHAPES[kind]``: one finding per distinct unknown key (with a
+        count), so a tool that adds a key to each of 5000 curves yields one warning, not 5000."""
+        found: dict[str, tuple[int, str]] = {}
+        # iterative, breadth first (so "first" is the lowest index): hostile nesting must not recurse
+        stack: collections.deque[tuple[str, Any, _Shape]] = collections.deque([("", obj, _SHAPES[kind])])
+        while stack:
+            pointer, o, shape = stack.popleft()
+            if isinstance(o, dict) and "keys" in shape:
+                props = shape.get("props", {})
+                for key, value in o.items():
+                    if key not in shape["keys"]:
+                        n, first = found.get(key, (0, _ptr_join(pointer, key)))
+                        found[key] = (n + 1, first)
+                    elif key in props:
+                        stack.append((_ptr_join(pointer, key), value, props[key]))
+            elif isinstance(o, list) and "items" in shape:
+                stack.extend((_ptr_join(pointer, i), it, shape["items"]) for i, it in enumerate(o))
+        for key, (n, first) in sorted(found.items(), key=lambda kv: kv[1][1]):
+            where = f" ({n} places; first shown)" if n > 1 else ""
+            allowed = _allowed_at(kind, first)
+            self.add(
+                "JSON-004",
+                rel,
+                first,
+                f"unknown key '{key}'{where} (the official {kind}.json schema does not define it; runtimes ignore it)",
+                f"Remove it, or check its spelling against: {', '.join(sorted(allowed))}.",
+            )
+
+
+def _allowed_at(kind: str, pointer: str) -> set[str]:
+    """The allowed keys of the object holding ``pointer`` (for the hint)."""
+    shape = _SHAPES[kind]
+    for part in pointer.split("/")[1:-1]:
+        if part.isdigit() and "items" in shape:
+            shape = shape["items"]
+        else:
+            shape = shape.get("props", {}).get(part.replace("~1", "/").replace("~0", "~"), shape)
+    return set(shape.get("keys", ()))
 
 
 class _BadConstant(ValueError):
@@ -620,6 +799,7 @@ _PTS = {0: 1, 1: 3, 2: 1, 3: 1}
 
 
 def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
+    c.schema_keys(rel, "motion3", mo)
     if "Version" not in mo:
         c.add("MOT-002", rel, "/Version", "Version is missing", 'Add "Version": 3.')
     meta, curves = mo.get("Meta"), mo.get("Curves")
@@ -810,6 +990,7 @@ def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
 
 
 def _check_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
+    c.schema_keys(rel, "exp3", ex)
     if ex.get("Type") != "Live2D Expression":
         c.add("EXP-001", rel, "/Type", "Type is missing or not 'Live2D Expression'", 'Add "Type": "Live2D Expression".')
     for fk in ("FadeInTime", "FadeOutTime"):
@@ -855,6 +1036,7 @@ def _check_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
 
 
 def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
+    c.schema_keys(rel, "physics3", ph)
     meta, settings = ph.get("Meta"), ph.get("PhysicsSettings")
     if not isinstance(meta, dict) or not isinstance(settings, list):
         c.add(
@@ -979,6 +1161,7 @@ def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
 
 
 def _check_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
+    c.schema_keys(rel, "pose3", po)
     if po.get("Type") != "Live2D Pose":
         c.add("POSE-001", rel, "/Type", "Type is missing or not 'Live2D Pose'", 'Add "Type": "Live2D Pose".')
     if "FadeInTime" in po and (not _num(po["FadeInTime"]) or po["FadeInTime"] < 0):
@@ -1015,6 +1198,7 @@ def _check_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
 
 
 def _check_cdi(c: _Checker, rel: str, cd: dict[str, Any]) -> None:
+    c.schema_keys(rel, "cdi3", cd)
     if "Version" not in cd or not isinstance(cd.get("ParameterGroups"), list) or not isinstance(cd.get("Parts"), list):
         c.add("CDI-001", rel, "", "Version, ParameterGroups or Parts is missing", "Re-export the display info (cdi3).")
     groups = (
@@ -1063,6 +1247,7 @@ def _check_cdi(c: _Checker, rel: str, cd: dict[str, Any]) -> None:
 
 
 def _check_userdata(c: _Checker, rel: str, ud: dict[str, Any]) -> None:
+    c.schema_keys(rel, "userdata3", ud)
     meta, items = ud.get("Meta"), ud.get("UserData")
     if not isinstance(meta, dict) or not isinstance(items, list) or meta.get("UserDataCount") != len(items):
         c.add(
@@ -1268,6 +1453,165 @@ def _validate_cubism2(c: _Checker, rel: str) -> None:
     for i, t in enumerate(textures if isinstance(textures, list) else []):
         if isinstance(t, str) and (found := c.resolve(rel, f"/textures/{i}", t, base)):
             _check_texture(c, rel, f"/textures/{i}", found)
+    _check_cubism2_refs(c, rel, mj, base)
+
+
+_C2_MTN_LINE = re.compile(r"^([^=\s#$][^=]*)=(.*)$")
+
+
+def _check_mtn(c: _Checker, rel: str) -> None:
+    """A .mtn is text: '#' comments, '$key=value' settings, then 'ID=v,v,...' curves (Live2DMotion.loadMotion)."""
+    try:
+        text = c.files[rel].read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        c.add("C2-005", rel, "", f"the .mtn is not UTF-8 text (byte {exc.start})", "Re-export the motion as .mtn.")
+        return
+    curves = 0
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("$"):
+            key, _, value = line[1:].partition("=")
+            if key.strip() == "fps":
+                try:
+                    ok = float(value) > 0 and math.isfinite(float(value))
+                except ValueError:
+                    ok = False
+                if not ok:
+                    c.add("C2-005", rel, f"/line/{n}", f"$fps '{value}' is not a positive number", "Use $fps=30.")
+            continue
+        m = _C2_MTN_LINE.match(line)
+        bad = m is None
+        if m is not None:
+            values = [v for v in m.group(2).split(",") if v.strip()]  # tolerate a trailing comma
+            try:
+                bad = not values or not all(math.isfinite(float(v)) for v in values)
+            except ValueError:
+                bad = True
+        if bad:
+            c.add(
+                "C2-005",
+                rel,
+                f"/line/{n}",
+                f"line {n} is not 'PARAM_ID=v,v,...' with numbers: {line[:60]!r}",
+                "Re-export the motion from Live2D Animator / Cubism 2 Editor.",
+            )
+            return
+        curves += 1
+    if curves == 0:
+        c.add("C2-005", rel, "", "the .mtn has no 'PARAM_ID=v,v,...' curve lines", "Re-export the motion.")
+
+
+def _check_c2_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
+    params = ex.get("params")
+    if not isinstance(params, list):
+        c.add("C2-006", rel, "/params", "'params' is missing or not a list", "Re-export the expression.")
+        return
+    for i, prm in enumerate(params):
+        p = f"/params/{i}"
+        if not isinstance(prm, dict) or not isinstance(prm.get("id"), str) or not _num(prm.get("val")):
+            c.add(
+                "C2-006", rel, p, "entry needs an 'id' string and a numeric 'val'", 'Write {"id": "PARAM_X", "val": 1}.'
+            )
+            continue
+        if "calc" in prm and prm["calc"] not in ("set", "add", "mult"):
+            c.add(
+                "C2-007",
+                rel,
+                p + "/calc",
+                f"calc '{prm['calc']}' is not set, add or mult (the runtime uses add)",
+                "Use set, add or mult.",
+            )
+        if "def" in prm and not _num(prm["def"]):
+            c.add("C2-006", rel, p + "/def", "'def' is not a number", "Use the parameter's default value.")
+    for fk in ("fade_in", "fade_out"):
+        if fk in ex and (not _num(ex[fk]) or ex[fk] < 0):
+            c.add("C2-007", rel, f"/{fk}", f"{fk} is not a number >= 0 (milliseconds)", "Use e.g. 500 or remove it.")
+
+
+def _check_c2_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
+    pv = po.get("parts_visible")
+    if not isinstance(pv, list) or not all(
+        isinstance(g, dict)
+        and isinstance(g.get("group"), list)
+        and all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in g["group"])
+        for g in pv
+    ):
+        c.add(
+            "C2-008",
+            rel,
+            "/parts_visible",
+            'pose.json needs \'parts_visible\': [{"group": [{"id": ..., "link": [...]}]}]',
+            "Re-export the pose from Cubism 2 Editor (runtimes report 'Failed to load pose').",
+        )
+
+
+def _check_c2_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
+    if not isinstance(ph.get("physics_hair"), list):
+        c.add(
+            "C2-008",
+            rel,
+            "/physics_hair",
+            "physics.json has no 'physics_hair' list",
+            "Re-export the physics from Cubism 2 Editor.",
+        )
+
+
+def _check_cubism2_refs(c: _Checker, rel: str, mj: dict[str, Any], base: str) -> None:
+    """physics, pose, expressions, motions and hit_areas of a Cubism 2 model.json (LIVE2D.md §5.4)."""
+
+    def wrong(pointer: str, what: str, example: str) -> None:
+        c.add("C2-004", rel, pointer, f"{what}", f"Write {example}.")
+
+    for key, fn in (("physics", _check_c2_physics), ("pose", _check_c2_pose)):
+        if key not in mj:
+            continue
+        if not isinstance(mj[key], str):
+            wrong(f"/{key}", f"'{key}' must be a file name (string)", f'"{key}": "x.{key}.json"')
+            continue
+        if (found := c.resolve(rel, f"/{key}", mj[key], base)) and (obj := c.load_json(found)) is not None:
+            fn(c, found, obj)
+    exps = mj.get("expressions")
+    if exps is not None and not isinstance(exps, list):
+        wrong("/expressions", "'expressions' must be a list", '[{"name": "f01", "file": "f01.exp.json"}]')
+    for i, e in enumerate(exps if isinstance(exps, list) else []):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not isinstance(e.get("file"), str):
+            wrong(f"/expressions/{i}", "expression entry needs 'name' and 'file' strings", '{"name": "f01", ...}')
+            continue
+        found = c.resolve(rel, f"/expressions/{i}/file", e["file"], base)
+        if found and (obj := c.load_json(found)) is not None:
+            _check_c2_expression(c, found, obj)
+    motions = mj.get("motions")
+    if motions is not None and not isinstance(motions, dict):
+        wrong("/motions", "'motions' must be an object of group -> list", '{"idle": [{"file": "idle.mtn"}]}')
+    for group, entries in motions.items() if isinstance(motions, dict) else []:
+        gp = _ptr("motions", group)
+        if not isinstance(entries, list):
+            wrong(gp, f"motion group '{group}' is not a list", '[{"file": "motions/x.mtn"}]')
+            continue
+        for i, ent in enumerate(entries):
+            p = f"{gp}/{i}"
+            if not isinstance(ent, dict) or not isinstance(ent.get("file"), str):
+                wrong(p, f"motion {group}[{i}] needs a 'file' string", '{"file": "motions/x.mtn"}')
+                continue
+            for fk in ("fade_in", "fade_out"):
+                if fk in ent and (not _num(ent[fk]) or ent[fk] < 0):
+                    wrong(f"{p}/{fk}", f"{fk} is not a number >= 0 (milliseconds)", f'"{fk}": 1000')
+            if (found := c.resolve(rel, p + "/file", ent["file"], base)) is not None:
+                _check_mtn(c, found)
+            if isinstance(ent.get("sound"), str):
+                c.resolve(rel, p + "/sound", ent["sound"], base)
+    areas = mj.get("hit_areas")
+    if areas is not None and (
+        not isinstance(areas, list)
+        or not all(
+            isinstance(a, dict) and isinstance(a.get("name"), str) and isinstance(a.get("id"), str) for a in areas
+        )
+    ):
+        wrong(
+            "/hit_areas", "'hit_areas' must be a list of {name, id} strings", '[{"name": "head", "id": "D_REF.HEAD"}]'
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1395,9 +1739,22 @@ def validate(
                 return report
             _run(report, dest, None, emotions, max_moc_version, max_texture_size, core, core_runner)
         return report
+    low = p.name.lower()
     if p.is_dir():
         _run(report, p, None, emotions, max_moc_version, max_texture_size, core, core_runner)
-    elif not p.name.lower().endswith(".json"):
+    elif low.endswith(".json") and not low.endswith(("model3.json", "model.json")):
+        # LIVE2D.md §9.5: a motion3/physics3/... file passed as the entry ("Unknown settings format" in pixi)
+        report.findings.append(
+            Finding(
+                "PKG-001",
+                RULES["PKG-001"].severity,
+                p.name,
+                "",
+                f"'{p.name}' is not a model entry file (*.model3.json or a Cubism 2 model.json)",
+                "Pass the model folder or its *.model3.json; motions, physics and expressions are loaded through it.",
+            )
+        )
+    elif not low.endswith(".json"):
         report.findings.append(
             Finding(
                 "PKG-001",
@@ -1430,6 +1787,7 @@ def _run(
         m3 = None
     else:
         m3 = _validate_tree(c, entry, emotions=emotions)
+    c.flush()
     report.findings.extend(c.findings)
     report.model = c.info
     if not core:

@@ -187,6 +187,7 @@ def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) ->
                             raise OverflowError
                         out.write(chunk)
             except OverflowError:
+                target.unlink(missing_ok=True)  # never leave a half-written entry behind
                 problems.append(
                     ZipProblem(
                         "ZIP-006",
@@ -197,8 +198,12 @@ def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) ->
                 )
                 return problems
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as exc:
+                # zipfile stops at the size the central directory declares, so an entry whose data is larger
+                # than its header claims surfaces here as a CRC mismatch (never as extra bytes on disk)
+                target.unlink(missing_ok=True)
+                why = " (its data does not match the size/CRC in its header)" if "CRC" in str(exc) else ""
                 problems.append(
-                    ZipProblem("ZIP-001", info.filename, f"entry cannot be read ({exc})", "Re-create the zip.")
+                    ZipProblem("ZIP-001", info.filename, f"entry cannot be read ({exc}){why}", "Re-create the zip.")
                 )
                 return problems
     return problems

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from live2d_tools import build_zip, validate
-from live2d_tools.ziputil import ZipLimits
+from live2d_tools.ziputil import ZipLimits, safe_extract
 
 
 @pytest.fixture
@@ -110,6 +110,10 @@ def test_zip_attacks_are_rejected_and_nothing_escapes(
     report = validate(z)
     assert rule in report.rule_ids, [f.to_dict() for f in report.findings]
     assert not report.ok
+    # exactly that rule: an attack is reported as itself, not as a side effect (nothing is extracted)
+    assert {f.rule_id for f in report.findings if f.severity != "info"} == {rule}, [
+        f.to_dict() for f in report.findings
+    ]
     finding = next(f for f in report.findings if f.rule_id == rule)
     assert finding.message and finding.hint and finding.file
     # nothing written anywhere under tmp_path (the sandboxed temp dir is checked by the fixture)
@@ -135,3 +139,54 @@ def test_zip_without_model3_reports_pkg001(tmp_path: Path, sandbox: Path) -> Non
     with zipfile.ZipFile(z, "w") as zf:
         zf.writestr("readme.txt", "no model here")
     assert "PKG-001" in validate(z).rule_ids
+
+
+def _patch_sizes(path: Path, name: bytes, size: int, *, central: bool) -> None:
+    """Overwrite the uncompressed size of ``name`` in its local header (and the central directory if asked)."""
+    data = bytearray(path.read_bytes())
+    targets = [(b"PK\3\4", 22, 26, 30)] + ([(b"PK\1\2", 24, 28, 46)] if central else [])
+    for sig, size_at, len_at, name_at in targets:
+        pos = data.find(sig)
+        while pos >= 0:
+            n = int.from_bytes(data[pos + len_at : pos + len_at + 2], "little")
+            if bytes(data[pos + name_at : pos + name_at + n]) == name:
+                data[pos + size_at : pos + size_at + 4] = size.to_bytes(4, "little")
+            pos = data.find(sig, pos + 4)
+    path.write_bytes(bytes(data))
+
+
+BIG = 8 << 20  # 8 MiB of zeros deflates to ~8 KiB: far above the ratio limit
+
+
+def _bomb_zip(model_dir: Path, dest: Path) -> Path:
+    return _zip_with(model_dir, dest, lambda zf: zf.writestr("Hiyori/big.bin", b"\0" * BIG, zipfile.ZIP_DEFLATED))
+
+
+def test_local_header_that_under_reports_size_does_not_bypass_bomb_check(
+    live2d_model: Path, tmp_path: Path, sandbox: Path
+) -> None:
+    """Sizes are taken from the central directory: a local header claiming 100 bytes changes nothing."""
+    z = _bomb_zip(live2d_model.parent, tmp_path / "in" / "lie-local.zip")
+    _patch_sizes(z, b"Hiyori/big.bin", 100, central=False)
+    report = validate(z)
+    assert not report.ok
+    assert [f.file for f in report.findings if f.rule_id == "ZIP-006"] == ["Hiyori/big.bin"]
+
+
+def test_entry_larger_than_all_its_headers_claim_is_rejected_and_never_written_beyond(
+    live2d_model: Path, tmp_path: Path, sandbox: Path
+) -> None:
+    """Both headers claim 4 KiB while the deflate stream expands to 8 MiB: the entry is rejected and never more
+    than the declared 4 KiB is written (zipfile stops there; the CRC then fails and the partial file is removed)."""
+    z = _bomb_zip(live2d_model.parent, tmp_path / "in" / "lie-both.zip")
+    _patch_sizes(z, b"Hiyori/big.bin", 4096, central=True)
+    report = validate(z)
+    assert not report.ok
+    bad = [f for f in report.findings if f.severity == "error"]
+    assert [(f.rule_id, f.file) for f in bad] == [("ZIP-001", "Hiyori/big.bin")], [f.to_dict() for f in bad]
+    assert "header" in bad[0].message
+    dest = tmp_path / "direct"
+    problems = safe_extract(z, dest)
+    assert [p.rule_id for p in problems] == ["ZIP-001"]
+    assert not (dest / "Hiyori/big.bin").exists()  # the partial entry is removed
+    assert sum(p.stat().st_size for p in dest.rglob("*") if p.is_file()) < 1 << 20  # the model itself is ~115 KB
