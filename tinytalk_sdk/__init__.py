@@ -33,6 +33,7 @@ from ._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import types
+    from ._audio import SpeechResult
     from ._client import AsyncTinyTalk, TinyTalk
     from ._retry import RetryPolicy
     from ._streaming import AsyncChatStream, ChatStream, DeltaEvent, DoneEvent, ErrorEvent
@@ -43,6 +44,7 @@ _LAZY = {
     "TinyTalk": "._client",
     "AsyncTinyTalk": "._client",
     "RetryPolicy": "._retry",
+    "SpeechResult": "._audio",
     "ChatStream": "._streaming",
     "AsyncChatStream": "._streaming",
     "DeltaEvent": "._streaming",
@@ -91,6 +93,7 @@ __all__ = [
     "RetryPolicy",
     "SchemaDriftError",
     "ServerError",
+    "SpeechResult",
     "TinyTalk",
     "TinyTalkError",
     "ValidationError",

@@ -128,3 +128,12 @@ def test_unwritable_config_folder_is_one_config_error(tmp_path: Path, monkeypatc
     monkeypatch.setenv("TINYTALK_CONFIG_DIR", str(blocker / "config"))
     with pytest.raises(ConfigError, match="cannot write the config file"):
         write_setting(load_config(), "api_url", "http://x/api")
+
+
+def test_a_secret_on_the_command_line_is_refused() -> None:
+    result = runner.invoke(app, ["config", "set", "openai_api_key", SECRET])
+    assert result.exit_code == 4
+    assert "is a secret: not taken from the command line" in result.stderr
+    assert SECRET not in result.output
+    assert load_config().get("openai_api_key") is None
+    assert not config_path().exists()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Call the TinyTalk API (login, sessions, chat, speech, config, health).\n\n"
-    "Example: tinytalk api login --email kid@example.com",
+    "Example: tinytalk api login --email minjun.kim@example.com",
     no_args_is_help=True,
 )
 sessions_app = typer.Typer(
@@ -80,7 +80,7 @@ def login(
 ) -> None:
     """Log in and store the token in the profile (the PIN is asked without echo).
 
-    Example: echo 1234 | tinytalk api login --email kid@example.com --pin-stdin
+    Example: echo 1234 | tinytalk api login --email minjun.kim@example.com --pin-stdin
     """
     from tinytalk_sdk.config import write_setting
 

@@ -46,7 +46,7 @@ def get(
     key: KeyArg,
     json_: JsonOpt = False,
 ) -> None:
-    """Print one setting (secrets masked unless --reveal is implied by nothing: they are always masked).
+    """Print one setting of the profile; secrets are always masked (`sk-…abcd`).
 
     Example: tinytalk config get api_url
     """
@@ -88,6 +88,12 @@ def set_(
     setting = SETTINGS.get(key)
     if setting is None:
         raise ValidationError(f"unknown setting '{key}'", hint="`tinytalk config show` lists the settings")
+    if value is not None and setting.secret:
+        # argv lands in shell history and `ps`: a secret is only taken from a hidden prompt or stdin.
+        raise ValidationError(
+            f"'{key}' is a secret: not taken from the command line (nothing written)",
+            hint=f"run `tinytalk config set {key}` and type it, or pipe it: `… | tinytalk config set {key}`",
+        )
     if value is None:
         if sys.stdin.isatty():
             value = typer.prompt(key, hide_input=setting.secret, err=True)

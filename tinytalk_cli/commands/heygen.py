@@ -16,8 +16,14 @@ from .._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt
 if TYPE_CHECKING:
     from tinytalk_sdk.providers.heygen import HeyGenClient
 
-app = typer.Typer(help="HeyGen streaming avatar: sessions, avatars, voices.", no_args_is_help=True)
-sessions_app = typer.Typer(help="Active HeyGen streaming sessions (billed per minute).", no_args_is_help=True)
+app = typer.Typer(
+    help="HeyGen streaming avatar: sessions, avatars, voices.\n\nExample: tinytalk heygen sessions stop-all --yes",
+    no_args_is_help=True,
+)
+sessions_app = typer.Typer(
+    help="Active HeyGen streaming sessions (billed per minute).\n\nExample: tinytalk heygen sessions list --json",
+    no_args_is_help=True,
+)
 app.add_typer(sessions_app, name="sessions")
 
 SESSION_COLUMNS = ["session_id", "status", "created_at"]

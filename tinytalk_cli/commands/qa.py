@@ -10,7 +10,11 @@ import typer
 from .._context import get_ctx
 from .._options import JsonOpt
 
-app = typer.Typer(help="QA of the avatar modes: HeyGen vs Replika (Live2D).", no_args_is_help=True)
+app = typer.Typer(
+    help="QA of the avatar modes: HeyGen vs Replika (Live2D).\n\n"
+    "Example: tinytalk qa compare --script examples/qa_script.txt --runs 3 --out qa-report",
+    no_args_is_help=True,
+)
 
 SUMMARY_COLUMNS = ["mode", "turns", "failure_rate", "timeout_rate", "p50_speech_to_avatar", "p95_speech_to_avatar",
                    "p95_ttft", "cost_per_minute"]
