@@ -144,7 +144,7 @@ def test_every_endpoint_sync(client: TinyTalk, server: Any, seen: list[str], tmp
     assert [m.role for m in history.messages][-2:] == ["user", "assistant"]
     assert history.messages[-1].content == done.text
     page = client.sessions.list(limit=5)
-    assert page.total >= 1 and page.sessions[0].id == created.id
+    assert page.total == 1 and [s.id for s in page.sessions] == [created.id]  # a fresh user, one session
     assert client.sessions.save(session_id=created.id, title="Day 1 saved").session.status == "saved"
     assert client.sessions.summarize(session_id=created.id).summary
 
@@ -175,7 +175,7 @@ def test_every_endpoint_sync(client: TinyTalk, server: Any, seen: list[str], tmp
     _assign(server.engine_url, reg.user.id, "sdk-hana")
     mine = client.config.user_character()
     assert mine.character is not None and mine.character.code == "sdk-hana" and mine.source == "assignment"
-    assert client.ops.cleanup_uploads(token=server.cleanup_token, dry_run=True).deleted_files >= 0
+    _check_cleanup_dry_run(server, lambda: client.ops.cleanup_uploads(token=server.cleanup_token, dry_run=True))
 
     assert client.auth.logout().revoked is True and client.token is None
     client.token = login.token
@@ -185,6 +185,30 @@ def test_every_endpoint_sync(client: TinyTalk, server: Any, seen: list[str], tmp
 
     assert {s.split(":")[0] for s in seen} >= EVERY_STEM, EVERY_STEM - set(seen)
     assert {"gpt_stream:delta", "gpt_stream:done"} <= set(seen)
+
+
+def _check_cleanup_dry_run(server: Any, call: Any) -> None:
+    """A dry run counts exactly the files past the 30-day default and deletes none of them."""
+    import os
+    import time
+
+    old = server.uploads_dir / "2001" / "01" / f"old-{uuid.uuid4().hex}.webm"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"x" * 123)
+    past = time.time() - 40 * 86400
+    os.utime(old, (past, past))
+    try:
+        cutoff = time.time() - 30 * 86400
+        stale = [p for p in server.uploads_dir.rglob("*")
+                 if p.is_file() and not p.is_symlink() and p.stat().st_mtime < cutoff]
+        fresh = [p for p in server.uploads_dir.rglob("*") if p.is_file() and p not in stale]
+        assert fresh, "this test's own upload (transcribe) should be on disk and recent"
+        dry = call()
+        assert dry.dry_run is True and dry.deleted_files == len(stale) >= 1
+        assert dry.freed_bytes == sum(p.stat().st_size for p in stale)
+        assert old.exists() and all(p.exists() for p in fresh)  # dry run: nothing removed
+    finally:
+        old.unlink(missing_ok=True)
 
 
 def test_every_endpoint_async(server: Any, tmp_path: Path) -> None:
@@ -207,23 +231,26 @@ def test_every_endpoint_async(server: Any, tmp_path: Path) -> None:
                 done = await stream.until_done()
             assert done.text and stream.ttft is not None
             assert len((await c.sessions.history(session_id=sid)).messages) >= 2
-            assert (await c.sessions.list()).total >= 1
+            assert (await c.sessions.list()).total == 1  # a fresh user; resume reused the session
             await c.sessions.save(session_id=sid)
             await c.sessions.summarize(session_id=sid)
             await c.pipeline.feedback(message="She go to school", session_id=sid)
             out = tmp_path / "a.wav"
-            await c.pipeline.speak(text="good morning", to=out)
-            await c.pipeline.transcribe(out, session_id=sid)
+            spoken = await c.pipeline.speak(text="good morning", to=out)
+            assert out.stat().st_size == spoken.bytes_written > 1000
+            heard = await c.pipeline.transcribe(out, session_id=sid)
+            assert heard.duration_seconds and heard.duration_seconds > 0.3
             hg = await c.heygen.create_session()
             await c.heygen.session()
             await c.heygen.start(session_id=hg.session_id, sdp={"type": "answer", "sdp": "v=0"})
             await c.heygen.ice(session_id=hg.session_id, candidate={"candidate": "c"})
             await c.heygen.task(session_id=hg.session_id, text="Hi", task_type="talk")
-            await c.heygen.stop(session_id=hg.session_id)
+            assert (await c.heygen.stop(session_id=hg.session_id)).status == "stopped"
             await c.config.character()
             await c.config.user_character()
-            await c.ops.cleanup_uploads(token=server.cleanup_token, dry_run=True)
-            await c.auth.logout()
+            dry = await c.ops.cleanup_uploads(token=server.cleanup_token, dry_run=True)
+            assert dry.dry_run is True  # counts and deletion are checked exactly in the sync test
+            assert (await c.auth.logout()).revoked is True and c.token is None
         await http.aclose()
 
     asyncio.run(main())

@@ -128,7 +128,8 @@ def test_settings_commands(cli: Cli, db_url: str) -> None:
     unknown = cli("settings", "set", "php_banner", "hi", db=db_url)
     assert unknown.exit_code == 4 and "--force" in unknown.stderr
     forced = cli("settings", "set", "php_banner", "hi", "--force", db=db_url)
-    assert forced.exit_code == 0
+    assert forced.exit_code == 0, forced.stderr
+    assert cli("settings", "get", "php_banner", db=db_url).stdout == "hi\n"  # --force really stored it
     missing = cli("settings", "get", "nope", db=db_url)
     assert missing.exit_code == 5 and "'nope'" in _one_error_line(missing)
 

@@ -34,7 +34,11 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     subprocess.run(["espeak-ng", "-w", str(raw), SENTENCE], check=True, capture_output=True)
     subprocess.run(["sox", str(raw), str(wav), "pad", str(PAD), str(PAD)], check=True, capture_output=True)
     out = {"wav": wav}
-    if subprocess.run(["sox", str(wav), str(mp3)], capture_output=True).returncode == 0:
+    # Only a sox built without mp3 may skip the mp3 case; a failing conversion with mp3 support is a
+    # broken fixture and must fail, not turn into a quiet skip.
+    formats = subprocess.run(["sox", "-h"], capture_output=True, text=True).stdout
+    if "mp3" in formats.partition("AUDIO FILE FORMATS:")[2].split():
+        subprocess.run(["sox", str(wav), str(mp3)], check=True, capture_output=True)
         out["mp3"] = mp3
     return out
 

@@ -36,10 +36,19 @@ def test_static_preview_contact_sheet_and_summary(model_dir: Path, tmp_path: Pat
     assert _variance(out / "summary.png") > 10  # text was drawn on the card
 
 
-def test_static_preview_says_why_it_did_not_render(model_dir: Path, tmp_path: Path) -> None:
+def test_static_preview_says_why_it_did_not_render(model_dir: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rendering works on the test machine, so take the display away: without that the auto mode renders
+    # and this test would check nothing.
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no Xvfb either
+    why = render_available()
+    assert why, "rendering should be impossible without a display or Xvfb"
     result = preview(model_dir, tmp_path / "pv")  # auto: render if possible
-    if result.mode == "static":
-        assert result.reason  # never a silent fallback
+    assert result.mode == "static" and result.files == ["textures.png", "summary.png"]
+    assert result.reason == why  # never a silent fallback
+    with pytest.raises(PreviewError, match="cannot render: "):
+        preview(model_dir, tmp_path / "forced", render=True)  # asked for: an error, not a quiet static sheet
 
 
 @pytest.mark.slow

@@ -80,18 +80,23 @@ def test_killed_publish_keeps_old_version_and_rerun_completes(
         config["s3_endpoint_url"] = request.getfixturevalue("s3").endpoint_url
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.live2d_publish._publish_child", url, str(model_dir),
-         json.dumps(config), "0.3"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+         json.dumps(config)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ),
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stdin is not None
     done = []
     for line in proc.stdout:
         if line.startswith("done "):
             done.append(line.split(" ", 1)[1].strip())
         if len(done) == 3:
+            # The child is blocked waiting for our go-ahead, so it is mid-publish for sure: no timing race.
             proc.send_signal(signal.SIGKILL)  # like a dropped connection: no cleanup runs
             break
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     proc.wait(timeout=10)
+    proc.stdin.close()
     proc.stdout.close()
     assert proc.stderr is not None
     proc.stderr.close()

@@ -82,7 +82,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation dir sshd insists on
     check = subprocess.run([sshd_bin, "-t", "-f", str(config)], capture_output=True, text=True)
     if check.returncode != 0:
-        pytest.skip(f"sshd refuses the test config: {check.stderr.strip()}")
+        # sshd is installed, so a refused config is this fixture's bug: fail loudly instead of skipping
+        # every SFTP test.
+        pytest.fail(f"sshd refuses the test config: {check.stderr.strip()}")
     proc = subprocess.Popen(
         [sshd_bin, "-f", str(config), "-D", "-e"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

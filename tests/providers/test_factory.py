@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -40,9 +41,11 @@ def test_factory_providers_reach_the_fakes(fake_vendor_env: RunningFakeVendors) 
     bundle = build_providers(load_config(), UsageRecorder())
     audio = b"".join(bundle.tts.stream("Hi!").chunks)
     assert bundle.tts.name == "elevenlabs" and audio
+    began = time.monotonic()
     session = bundle.avatar.create_session()
     bundle.avatar.start_session(session.session_id)
     assert bundle.avatar.speak(session.session_id, "Hi!").task_id
     stop = bundle.avatar.stop_session(session.session_id)
-    assert stop.session_id == session.session_id and stop.duration_seconds >= 0
+    elapsed = time.monotonic() - began
+    assert stop.session_id == session.session_id and 0 < stop.duration_seconds <= elapsed + 0.001
     assert fake_vendor_env.state.active_heygen() == []

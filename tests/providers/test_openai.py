@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tinytalk_sdk import MissingCredentialError, ProviderError
-from tinytalk_sdk.providers.base import ChatResult, ChatTurn
+from tinytalk_sdk.providers.base import ChatResult, ChatTurn, UsageRecorder
 from tinytalk_sdk.providers.openai_provider import OpenAIProvider
 from tinytalk_sdk.testing.speech import speak_wav
 
@@ -45,6 +45,24 @@ def test_transcribe_verbose_json(openai_provider: OpenAIProvider, fake_vendors: 
     assert (row["service"], row["operation"], row["model"], row["status"]) == ("openai", "stt", "whisper-1", "ok")
     assert row["audio_seconds"] == pytest.approx(result.duration_seconds)
     assert row["request_id"].startswith("req_") and row["http_status"] == 200
+
+
+def test_transcribe_with_a_gpt4o_model_asks_for_json(fake_vendors: RunningFakeVendors, recorder: UsageRecorder,
+                                                     tmp_path: Path, sqlite_engine: Engine) -> None:
+    # gpt-4o-transcribe / -mini refuse verbose_json (PROVIDERS.md §1): the provider must not ask for it.
+    wav = speak_wav(UTTERANCE)
+    fake_vendors.state.know_audio(wav, UTTERANCE)
+    clip = tmp_path / "ptt.wav"
+    clip.write_bytes(wav)
+    provider = OpenAIProvider(api_key=OPENAI_KEY, base_url=fake_vendors.openai_url, recorder=recorder,
+                              stt_model="gpt-4o-mini-transcribe")
+    try:
+        result = provider.transcribe(clip)
+    finally:
+        provider.close()
+    assert result.text == UTTERANCE
+    [row] = usage_rows(sqlite_engine)
+    assert (row["model"], row["status"], row["http_status"]) == ("gpt-4o-mini-transcribe", "ok", 200)
 
 
 def test_stream_reads_the_final_usage_chunk(openai_provider: OpenAIProvider, sqlite_engine: Engine) -> None:
@@ -99,6 +117,17 @@ def test_429_then_success_is_one_call_and_one_row(
     assert [c["status"] for c in fake_vendors.state.calls("openai")] == [429, 200]
     [row] = usage_rows(sqlite_engine)
     assert row["status"] == "ok" and row["http_status"] == 200
+
+
+def test_429_without_retry_after_backs_off_and_succeeds(
+    openai_provider: OpenAIProvider, fake_vendors: RunningFakeVendors, sqlite_engine: Engine
+) -> None:
+    fake_vendors.state.push("openai", "rate_limit")  # no retry-after header, as OpenAI may well send
+    assert openai_provider.complete(HI).text
+    calls = fake_vendors.state.calls("openai")
+    assert [c["status"] for c in calls] == [429, 200]
+    assert calls[1]["at"] - calls[0]["at"] >= 0.2  # the SDK's own backoff (0.5 s less up to 25% jitter)
+    assert [r["status"] for r in usage_rows(sqlite_engine)] == ["ok"]
 
 
 def test_quota_429_maps_to_insufficient_quota(openai_provider: OpenAIProvider,

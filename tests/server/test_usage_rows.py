@@ -79,7 +79,7 @@ def test_the_sdk_sends_default_headers_so_its_calls_are_tagged(sqlite_api: Api) 
                   default_headers={"X-TinyTalk-Tag": "sdk-test"}) as client:
         session = client.sessions.create(title="tagged").session
         answer = client.pipeline.feedback(message="I goed to school", session_id=session.id)
-    assert answer
+    assert answer.corrections and answer.corrections[0].corrected == "went"  # a model is always truthy
     logged = rows(sqlite_api.server.engine_url, "SELECT operation, tag FROM api_usage_logs WHERE user_id = :u",
                   u=sqlite_api.user["id"])
     assert [(r["operation"], r["tag"]) for r in logged] == [("feedback", "sdk-test")]

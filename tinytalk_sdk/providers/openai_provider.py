@@ -101,7 +101,8 @@ class OpenAIProvider(VendorAdapter):
                 raw = self.client.audio.transcriptions.with_raw_response.create(
                     file=(Path(audio).name, fh),
                     model=self.stt_model,
-                    response_format="verbose_json",
+                    # gpt-4o-transcribe / -mini answer 400 to verbose_json (json/text only): no duration then.
+                    response_format="json" if self.stt_model.startswith("gpt-4o") else "verbose_json",
                     **({"language": language} if language else {}),
                 )
             entry.http_status = raw.status_code

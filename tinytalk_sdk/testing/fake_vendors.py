@@ -302,7 +302,10 @@ def build_app(state: FakeState | None = None) -> Starlette:
         body["error"]["message"] = body["error"]["message"].replace("{masked}", _mask(key))
         headers = _openai_headers()
         if kind == "rate_limit" and scenario is not None:
-            headers["retry-after"] = scenario.params.get("retry_after", "1")
+            # Whether OpenAI's 429 carries retry-after is unconfirmed (PROVIDERS.md §1): send it only when
+            # the scenario asks, so the client's own backoff is exercised by default.
+            if "retry_after" in scenario.params:
+                headers["retry-after"] = scenario.params["retry_after"]
             headers["x-ratelimit-remaining-tokens"] = "0"
         logged("openai", request, spec["status"])
         return JSONResponse(body, status_code=spec["status"], headers=headers)
@@ -353,6 +356,14 @@ def build_app(state: FakeState | None = None) -> Starlette:
         recorded = copy.deepcopy(fake.payloads["openai_transcription_verbose"])
         text = fake.transcripts.get(hashlib.sha256(audio).hexdigest(), recorded["text"])
         fmt = str(form.get("response_format") or "json")
+        if str(model).startswith("gpt-4o") and fmt not in ("json", "text"):
+            # PROVIDERS.md §1: gpt-4o-transcribe / -mini accept only json and text (message modelled).
+            logged("openai", request, 400)
+            return JSONResponse({"error": {"message": f"response_format '{fmt}' is not compatible with model "
+                                           f"'{model}'. Use 'json' or 'text' instead.",
+                                           "type": "invalid_request_error", "param": "response_format",
+                                           "code": "unsupported_value"}},
+                                status_code=400, headers=_openai_headers())
         logged("openai", request, 200)
         if fmt == "text":
             return PlainTextResponse(text + "\n", headers=_openai_headers())
