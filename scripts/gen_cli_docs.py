@@ -15,6 +15,9 @@ from typing import Any
 
 from typer.main import get_command
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/_generated.py, also when loaded by path
+from _generated import write_or_check
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
 PROG = "tinytalk"
 
@@ -122,16 +125,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{DOC} is stale: run python scripts/gen_cli_docs.py\n")
-            return 1
-        return 0
-    DOC.write_text(text, encoding="utf-8")
-    sys.stderr.write(f"wrote {DOC}\n")
-    return 0
+    return write_or_check(DOC, render(), argv, "gen_cli_docs.py")
 
 
 if __name__ == "__main__":

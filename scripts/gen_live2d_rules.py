@@ -10,20 +10,14 @@ from pathlib import Path
 
 from live2d_tools.rules import rules_markdown
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/_generated.py, also when loaded by path
+from _generated import write_or_check
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "live2d-rules.md"
 
 
 def main(argv: list[str]) -> int:
-    text = rules_markdown()
-    if "--check" in argv:
-        current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{DOC} is stale: run python scripts/gen_live2d_rules.py\n")
-            return 1
-        return 0
-    DOC.write_text(text, encoding="utf-8")
-    sys.stderr.write(f"wrote {DOC}\n")
-    return 0
+    return write_or_check(DOC, rules_markdown(), argv, "gen_live2d_rules.py")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
 from typer.main import get_command
 
 from tinytalk_cli.main import app
@@ -119,7 +118,3 @@ def test_sdk_never_imports_cli_libraries(name: str) -> None:
         f"sys.exit(1 if {name!r} in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
-
-
-def test_typer_is_the_cli() -> None:
-    assert isinstance(app, typer.Typer)
