@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from .providers.base import UsageEntry
+    from .usage_record import UsageEntry
 
 __all__ = [
     "BUILTIN_VERSION",
@@ -171,7 +171,7 @@ def parse_price_table(data: dict[str, Any], *, source: str) -> PriceTable:
     return PriceTable(version=version, currency=str(data.get("currency", "USD")), source=source, rates=rates)
 
 
-_cache: dict[tuple[str, float], PriceTable] = {}
+_cache: dict[tuple[str, float, bool], PriceTable] = {}
 
 
 def _configured_path() -> str | None:
@@ -204,7 +204,8 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
         mtime = file.stat().st_mtime
     except OSError:
         raise ConfigError(f"price table {file}: file not found", hint="check the `price_table` setting") from None
-    key = (str(file), mtime)
+    # `builtin` is in the key: the same file named explicitly is labelled by its path, not "built-in".
+    key = (str(file), mtime, builtin)
     if key in _cache:
         return _cache[key]
     try:

@@ -3,12 +3,11 @@
 Every provider call, success or failure, goes through :meth:`UsageRecorder.call`, which writes exactly one
 ``api_usage_logs`` row when the call ends: latency, status, error code and the estimated cost. Adapters fill
 in what the call consumed (tokens, characters, audio seconds, session minutes) on the yielded
-:class:`UsageEntry`.
+:class:`UsageEntry` (defined in :mod:`tinytalk_sdk.usage_record`, which pricing imports too; re-exported here).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..usage_record import CallContext, CostFn, UsageEntry
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -38,56 +39,9 @@ __all__ = [
 log = logging.getLogger("tinytalk.providers")
 
 
-@dataclass(frozen=True)
-class CallContext:
-    """Who a provider call is for; copied onto its usage row."""
-
-    user_id: int | None = None
-    session_id: int | None = None
-    tag: str | None = None  # e.g. "smoke": lets reports exclude synthetic traffic
-    # The API server's X-Request-Id: the usage row carries it instead of the vendor's own request id, so a
-    # row can be joined to the server's log line and to what the client saw.
-    request_id: str | None = None
-
-
-@dataclass
-class UsageEntry:
-    """One ``api_usage_logs`` row in the making."""
-
-    service: str  # openai | elevenlabs | heygen | offline
-    operation: str  # stt | chat_stream | chat | feedback | summary | tts | heygen_* …
-    model: str | None = None
-    user_id: int | None = None
-    session_id: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    characters: int | None = None
-    audio_seconds: float | None = None
-    session_minutes: float | None = None
-    latency_ms: int | None = None
-    ttfb_ms: int | None = None
-    status: str = "ok"
-    http_status: int | None = None
-    error_code: str | None = None
-    request_id: str | None = None
-    tag: str | None = None
-    cost_usd: Decimal | None = None
-    price_table: str | None = None
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-
-    def mark_first_byte(self, started: float) -> None:
-        if self.ttfb_ms is None:
-            self.ttfb_ms = int((time.perf_counter() - started) * 1000)
-
-
-CostFn = Callable[[UsageEntry], tuple[Decimal | None, str | None]]
-
-
 def _default_cost(entry: UsageEntry) -> tuple[Decimal | None, str | None]:
-    try:
-        from ..pricing import estimate_cost
-    except ImportError:  # pricing lands with the usage-report work
-        return None, None
+    from ..pricing import estimate_cost
+
     return estimate_cost(entry)
 
 
