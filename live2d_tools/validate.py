@@ -7,29 +7,25 @@ the TinyTalk emotions, then (optionally) the real Cubism Core in a child process
 
 from __future__ import annotations
 
-import collections
 import itertools
-import json
 import math
 import re
 import tempfile
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .checks._core import MAX_FINDINGS_PER_RULE_AND_FILE, Checker, Shape, num, parent, ptr
 from .emotions import EMOTIONS, MAPPING_FILE, EmotionMap, load_mapping, resolve_emotions
-from .moc3 import LATEST_MOC_VERSION, Moc3Info, parse_moc3
-from .report import Finding, ModelInfo, Report
+from .moc3 import LATEST_MOC_VERSION, parse_moc3
+from .report import Finding, Report
 from .rules import RULES
 from .ziputil import ZipLimits, safe_extract
 
-__all__ = ["Finding", "Report", "validate"]
+__all__ = ["MAX_FINDINGS_PER_RULE_AND_FILE", "Finding", "Report", "validate"]
 
-# Findings of one rule in one file beyond this are counted, not listed (see _Checker.flush).
-MAX_FINDINGS_PER_RULE_AND_FILE = 50
 # A texture with more pixels than this is treated as a decompression bomb and never decoded.
 BOMB_PIXELS = 16384 * 16384
 _SOURCE_EXT = (".cmo3", ".can3", ".psd", ".cmo", ".canvas")
@@ -56,11 +52,10 @@ _MOUTH = re.compile(r"mouth", re.IGNORECASE)
 # exp3 FadeInTime/FadeOutTime (the schema says FadeIn/FadeOut, every export and CubismExpressionMotion use
 # the *Time names), physics3 Meta.Fps (Mao, Ren), cdi3 CombinedParameters (Cubism 4.2+ exports; the cdi3
 # schema is open, so only the documented keys are expected). A shape is {"keys", "props", "items"}.
-_Shape = dict[str, Any]
-_VEC2: _Shape = {"keys": {"X", "Y"}}
-_NORM: _Shape = {"keys": {"Minimum", "Default", "Maximum"}}
-_PARAM_REF: _Shape = {"keys": {"Target", "Id"}}
-_SHAPES: dict[str, _Shape] = {
+_VEC2: Shape = {"keys": {"X", "Y"}}
+_NORM: Shape = {"keys": {"Minimum", "Default", "Maximum"}}
+_PARAM_REF: Shape = {"keys": {"Target", "Id"}}
+_SHAPES: dict[str, Shape] = {
     "motion3": {
         "keys": {"Version", "Meta", "Curves", "UserData"},
         "props": {
@@ -138,302 +133,16 @@ _SHAPES: dict[str, _Shape] = {
 }  # fmt: skip
 
 
-def _num(v: Any) -> bool:
-    """A JSON number (bool is not a number here, though Python's True is an int)."""
-    if not isinstance(v, int | float) or isinstance(v, bool):
-        return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:  # an integer literal with hundreds of digits does not fit a float (nor a runtime)
-        return False
-
-
-def _esc(key: str | int) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
-def _ptr(*keys: str | int) -> str:
-    return "".join("/" + _esc(k) for k in keys)
-
-
-class _Checker:
-    """State of one validation run: the folder, its file index, parsed files and the findings."""
-
-    def __init__(self, root: Path, max_moc_version: int | None, max_texture_size: int) -> None:
-        self.root = root
-        self.findings: list[Finding] = []
-        self.info = ModelInfo()
-        self.max_moc_version = max_moc_version
-        self.max_texture_size = max_texture_size
-        self.files: dict[str, Path] = {}
-        for p in sorted(root.rglob("*")):
-            if p.is_file() and not p.is_symlink():
-                self.files[p.relative_to(root).as_posix()] = p
-        self.lower: dict[str, list[str]] = {}
-        self.nfc: dict[str, str] = {}
-        for rel in self.files:
-            self.lower.setdefault(rel.lower(), []).append(rel)
-            self.nfc.setdefault(unicodedata.normalize("NFC", rel), rel)
-        self.referenced: set[str] = set()
-        self.per_file: dict[tuple[str, str], int] = {}
-        self.base = ""  # folder of the entry model3.json inside root ("" = root); references are relative to it
-        self.moc: Moc3Info | None = None
-        self.cdi_parts: set[str] = set()
-        self.param_uses: list[tuple[str, str, str, float | None]] = []  # (file, pointer, id, value)
-        self.part_uses: list[tuple[str, str, str]] = []
-
-    # -- findings ---------------------------------------------------------------------------------
-    def add(self, rule_id: str, file: str, pointer: str, message: str, hint: str) -> None:
-        key = (rule_id, file)
-        self.per_file[key] = self.per_file.get(key, 0) + 1
-        if self.per_file[key] > MAX_FINDINGS_PER_RULE_AND_FILE:
-            return  # summarised by flush(): a 50 000-entry file must not give 50 000 lines
-        self.findings.append(Finding(rule_id, RULES[rule_id].severity, file, pointer, message, hint))
-
-    def flush(self) -> None:
-        """One closing finding per (rule, file) whose findings were capped."""
-        for (rule_id, file), n in self.per_file.items():
-            if n > MAX_FINDINGS_PER_RULE_AND_FILE:
-                self.findings.append(
-                    Finding(
-                        rule_id,
-                        RULES[rule_id].severity,
-                        file,
-                        "",
-                        f"... and {n - MAX_FINDINGS_PER_RULE_AND_FILE} more {rule_id} findings in this file "
-                        f"(only the first {MAX_FINDINGS_PER_RULE_AND_FILE} are listed)",
-                        "Fix the ones above and validate again; they usually share one cause.",
-                    )
-                )
-
-    # -- references -------------------------------------------------------------------------------
-    def resolve(self, owner: str, pointer: str, ref: Any, base: str | None = None) -> str | None:
-        """Resolve a path written in ``owner`` at ``pointer``; returns the on-disk relative path or None."""
-        if not isinstance(ref, str) or not ref.strip():
-            self.add(
-                "REF-001", owner, pointer, "the file path is empty", "Write the file name relative to the model3.json."
-            )
-            return None
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", ref) or ref.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:", ref):
-            self.add(
-                "REF-001",
-                owner,
-                pointer,
-                f"path '{ref}' is absolute or a URL",
-                "Use a path relative to the model3.json folder, e.g. 'motions/idle.motion3.json'.",
-            )
-            return None
-        if "\\" in ref:
-            self.add("REF-006", owner, pointer, f"path '{ref}' uses backslashes", "Use forward slashes '/'.")
-        if any(c in ref for c in "#?%"):
-            self.add(
-                "REF-007",
-                owner,
-                pointer,
-                f"path '{ref}' contains '#', '?' or '%', which break URL loading",
-                "Rename the file without those characters and update the reference.",
-            )
-        if " " in ref or not ref.isascii():
-            self.add(
-                "REF-008",
-                owner,
-                pointer,
-                f"path '{ref}' contains spaces or non-ASCII characters",
-                "Rename the file with ASCII letters, digits, '-', '_' and '.' only.",
-            )
-        base = self.base if base is None else base
-        depth = len(PurePosixPath(base).parts) if base else 0
-        parts: list[str] = list(PurePosixPath(base).parts) if base else []
-        for part in PurePosixPath(ref.replace("\\", "/")).parts:
-            if part in ("", "."):
-                continue
-            if part == "..":
-                if len(parts) <= depth:
-                    self.add(
-                        "REF-002",
-                        owner,
-                        pointer,
-                        f"path '{ref}' points outside the model folder",
-                        "Keep every file inside the model folder and reference it without '..'.",
-                    )
-                    return None
-                parts.pop()
-            else:
-                parts.append(part)
-        rel = "/".join(parts)
-        if rel in self.files:
-            found = rel
-        elif rel.lower() in self.lower:
-            found = self.lower[rel.lower()][0]
-            self.add(
-                "REF-004",
-                owner,
-                pointer,
-                f"'{ref}' is written with different letter case than the file on disk '{found}'",
-                f"Change the reference to '{found}' (or rename the file): the CDN is case-sensitive.",
-            )
-        elif unicodedata.normalize("NFC", rel) in self.nfc:
-            found = self.nfc[unicodedata.normalize("NFC", rel)]
-            self.add(
-                "REF-005",
-                owner,
-                pointer,
-                f"'{ref}' matches '{found}' only after Unicode normalisation (NFC/NFD)",
-                "Rename the file with plain ASCII characters and update the reference.",
-            )
-        else:
-            self.add(
-                "REF-003",
-                owner,
-                pointer,
-                f"file '{ref}' does not exist",
-                "Add the file to the model folder or fix the path (relative to the model3.json).",
-            )
-            return None
-        self.referenced.add(found)
-        if self.files[found].stat().st_size == 0:
-            self.add("PKG-003", found, "", "the file is empty (0 bytes)", "Re-export the file from Cubism Editor.")
-            return None
-        return found
-
-    def role_ext(self, owner: str, pointer: str, ref: str, role: str) -> None:
-        exts = _ROLE_EXT[role]
-        if not ref.lower().endswith(exts):
-            self.add(
-                "M3-016",
-                owner,
-                pointer,
-                f"'{ref}' is used as {role} but does not end in {' or '.join(exts)}",
-                "Check that the right file is referenced; Cubism Editor names it with that extension.",
-            )
-
-    # -- JSON ------------------------------------------------------------------------------------
-    def load_json(self, rel: str) -> dict[str, Any] | None:
-        raw = self.files[rel].read_bytes()
-        if raw.startswith(b"\xef\xbb\xbf"):
-            self.add(
-                "JSON-002",
-                rel,
-                "",
-                "the file starts with a UTF-8 byte order mark (BOM)",
-                "Save the file as UTF-8 without BOM.",
-            )
-            raw = raw[3:]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # Windows Notepad's "Unicode" is UTF-16 with a BOM: name it, artists recognise that setting
-            utf16 = " (it is UTF-16, e.g. Notepad's 'Unicode')" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
-            self.add("JSON-001", rel, "", f"the file is not valid UTF-8 (byte {exc.start}){utf16}", "Save it as UTF-8.")
-            return None
-
-        def bad_constant(name: str) -> Any:
-            raise _BadConstant(name)
-
-        try:
-            obj = json.loads(text, parse_constant=bad_constant)
-        except _BadConstant as exc:
-            self.add(
-                "JSON-003",
-                rel,
-                "",
-                f"the file contains the non-standard literal {exc.args[0]}",
-                "Replace NaN/Infinity with real numbers.",
-            )
-            return None
-        except ValueError as exc:
-            self.add("JSON-001", rel, "", f"the file is not valid JSON ({exc})", "Fix the syntax or re-export it.")
-            return None
-        except RecursionError:  # json's C scanner recurses per nesting level; Cubism files are a few levels deep
-            self.add(
-                "JSON-001",
-                rel,
-                "",
-                "the JSON is nested too deeply to parse",
-                "Re-export the file from Cubism Editor; no Cubism file nests more than a few levels.",
-            )
-            return None
-        if not isinstance(obj, dict):
-            self.add("JSON-001", rel, "", "the JSON root is not an object", "Re-export the file from Cubism Editor.")
-            return None
-        if "\\u" in text and re.search(r"\\u[dD][89a-fA-F]", text):
-            # a \uD800-style escape can leave a lone surrogate: not Unicode, cannot be written as UTF-8
-            try:
-                json.dumps(obj, ensure_ascii=False).encode("utf-8")
-            except (UnicodeEncodeError, RecursionError):
-                self.add(
-                    "JSON-001",
-                    rel,
-                    "",
-                    "the file contains an invalid \\u escape (a lone UTF-16 surrogate)",
-                    "Re-export the file; the text contains a broken character.",
-                )
-                return None
-        return obj
-
-    def unknown_keys(self, rel: str, pointer: str, obj: dict[str, Any], allowed: set[str]) -> None:
-        for key in obj:
-            if key not in allowed:
-                self.add(
-                    "JSON-004",
-                    rel,
-                    _ptr_join(pointer, key),
-                    f"unknown key '{key}' (the official schema does not define it; other runtimes ignore it)",
-                    f"Remove it, or check its spelling against: {', '.join(sorted(allowed))}.",
-                )
-
-    def schema_keys(self, rel: str, kind: str, obj: Any) -> None:
-        """JSON-004 for a whole file against ``_SHAPES[kind]``: one finding per distinct unknown key (with a
-        count), so a tool that adds a key to each of 5000 curves yields one warning, not 5000."""
-        found: dict[str, tuple[int, str]] = {}
-        # iterative, breadth first (so "first" is the lowest index): hostile nesting must not recurse
-        stack: collections.deque[tuple[str, Any, _Shape]] = collections.deque([("", obj, _SHAPES[kind])])
-        while stack:
-            pointer, o, shape = stack.popleft()
-            if isinstance(o, dict) and "keys" in shape:
-                props = shape.get("props", {})
-                for key, value in o.items():
-                    if key not in shape["keys"]:
-                        n, first = found.get(key, (0, _ptr_join(pointer, key)))
-                        found[key] = (n + 1, first)
-                    elif key in props:
-                        stack.append((_ptr_join(pointer, key), value, props[key]))
-            elif isinstance(o, list) and "items" in shape:
-                stack.extend((_ptr_join(pointer, i), it, shape["items"]) for i, it in enumerate(o))
-        for key, (n, first) in sorted(found.items(), key=lambda kv: kv[1][1]):
-            where = f" ({n} places; first shown)" if n > 1 else ""
-            allowed = _allowed_at(kind, first)
-            self.add(
-                "JSON-004",
-                rel,
-                first,
-                f"unknown key '{key}'{where} (the official {kind}.json schema does not define it; runtimes ignore it)",
-                f"Remove it, or check its spelling against: {', '.join(sorted(allowed))}.",
-            )
-
-
-def _allowed_at(kind: str, pointer: str) -> set[str]:
-    """The allowed keys of the object holding ``pointer`` (for the hint)."""
-    shape = _SHAPES[kind]
-    for part in pointer.split("/")[1:-1]:
-        if part.isdigit() and "items" in shape:
-            shape = shape["items"]
-        else:
-            shape = shape.get("props", {}).get(part.replace("~1", "/").replace("~0", "~"), shape)
-    return set(shape.get("keys", ()))
-
-
-class _BadConstant(ValueError):
-    pass
-
-
-def _parent(rel: str) -> str:
-    parent = PurePosixPath(rel).parent.as_posix()
-    return "" if parent == "." else parent
-
-
-def _ptr_join(pointer: str, *keys: str | int) -> str:
-    return pointer + _ptr(*keys)
+def _role_ext(c: Checker, owner: str, pointer: str, ref: str, role: str) -> None:
+    exts = _ROLE_EXT[role]
+    if not ref.lower().endswith(exts):
+        c.add(
+            "M3-016",
+            owner,
+            pointer,
+            f"'{ref}' is used as {role} but does not end in {' or '.join(exts)}",
+            "Check that the right file is referenced; Cubism Editor names it with that extension.",
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -441,11 +150,11 @@ def _ptr_join(pointer: str, *keys: str | int) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
+def _check_model3(c: Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
     """Check model3.json structure and resolve its references; returns role -> resolved paths."""
     refs_out: dict[str, Any] = {"Expressions": [], "Motions": []}
     c.unknown_keys(rel, "", m3, _M3_TOP)
-    if not _num(m3.get("Version")):
+    if not num(m3.get("Version")):
         c.add("M3-001", rel, "/Version", "Version is missing or not a number", 'Add "Version": 3.')
     fr = m3.get("FileReferences")
     if not isinstance(fr, dict):
@@ -468,7 +177,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
             'Add "Moc": "<name>.moc3".',
         )
     else:
-        c.role_ext(rel, "/FileReferences/Moc", moc, "Moc")
+        _role_ext(c, rel, "/FileReferences/Moc", moc, "Moc")
         refs_out["Moc"] = c.resolve(rel, "/FileReferences/Moc", moc)
     tex = fr.get("Textures")
     if not isinstance(tex, list) or not tex or not all(isinstance(t, str) for t in tex):
@@ -483,7 +192,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
     else:
         refs_out["Textures"] = []
         for i, t in enumerate(tex):
-            c.role_ext(rel, f"/FileReferences/Textures/{i}", t, "Textures")
+            _role_ext(c, rel, f"/FileReferences/Textures/{i}", t, "Textures")
             refs_out["Textures"].append(c.resolve(rel, f"/FileReferences/Textures/{i}", t))
     for key in ("Physics", "Pose", "DisplayInfo", "UserData", "MotionSync"):
         if key not in fr:
@@ -497,7 +206,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
                 f'Write "{key}": "<file>" or remove the key.',
             )
             continue
-        c.role_ext(rel, f"/FileReferences/{key}", fr[key], key)
+        _role_ext(c, rel, f"/FileReferences/{key}", fr[key], key)
         refs_out[key] = c.resolve(rel, f"/FileReferences/{key}", fr[key])
     exps = fr.get("Expressions")
     if exps is not None and not isinstance(exps, list):
@@ -524,7 +233,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
                     "Give every expression a unique name; apps select expressions by name.",
                 )
             names.append(e["Name"])
-            c.role_ext(rel, p + "/File", e["File"], "Expressions")
+            _role_ext(c, rel, p + "/File", e["File"], "Expressions")
             refs_out["Expressions"].append((p + "/File", c.resolve(rel, p + "/File", e["File"])))
         c.info.expressions = names
     motions = fr.get("Motions")
@@ -538,7 +247,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
         )
     elif isinstance(motions, dict):
         for group, entries in motions.items():
-            gp = _ptr("FileReferences", "Motions", group)
+            gp = ptr("FileReferences", "Motions", group)
             if not group.strip():
                 c.add("M3-010", rel, gp, "a motion group has an empty name", "Name the group, e.g. 'Idle'.")
             if not isinstance(entries, list):
@@ -558,7 +267,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
                     continue
                 c.unknown_keys(rel, p, ent, _M3_MOTION)
                 for fk in ("FadeInTime", "FadeOutTime"):
-                    if fk in ent and (not _num(ent[fk]) or ent[fk] < 0):
+                    if fk in ent and (not num(ent[fk]) or ent[fk] < 0):
                         c.add(
                             "M3-009",
                             rel,
@@ -567,7 +276,7 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
                             f"Set {fk} in seconds (e.g. 0.5) or remove it to use the motion file's value.",
                         )
                 c.info.motions[group].append(ent["File"])
-                c.role_ext(rel, p + "/File", ent["File"], "Motions")
+                _role_ext(c, rel, p + "/File", ent["File"], "Motions")
                 refs_out["Motions"].append((group, i, p + "/File", c.resolve(rel, p + "/File", ent["File"])))
                 if "Sound" in ent:
                     snd = ent["Sound"]
@@ -583,18 +292,18 @@ def _check_model3(c: _Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
     layout = m3.get("Layout")
     if isinstance(layout, dict):
         for k, v in layout.items():
-            if k not in _LAYOUT or not _num(v):
+            if k not in _LAYOUT or not num(v):
                 c.add(
                     "M3-015",
                     rel,
-                    _ptr("Layout", k),
+                    ptr("Layout", k),
                     f"Layout key '{k}' is unknown or not a number",
                     f"Use only {', '.join(sorted(_LAYOUT))} (lower case) with numbers.",
                 )
     return refs_out
 
 
-def _check_groups(c: _Checker, rel: str, m3: dict[str, Any]) -> None:
+def _check_groups(c: Checker, rel: str, m3: dict[str, Any]) -> None:
     groups = m3.get("Groups")
     if groups is None:
         return
@@ -635,7 +344,7 @@ def _check_groups(c: _Checker, rel: str, m3: dict[str, Any]) -> None:
             c.param_uses.append((rel, f"{p}/Ids/{j}", pid, None))
 
 
-def _check_hit_areas(c: _Checker, rel: str, m3: dict[str, Any]) -> None:
+def _check_hit_areas(c: Checker, rel: str, m3: dict[str, Any]) -> None:
     areas = m3.get("HitAreas")
     if areas is None:
         return
@@ -690,7 +399,7 @@ _MOC_HINTS = {
 }
 
 
-def _check_moc(c: _Checker, rel: str, textures: int | None) -> None:
+def _check_moc(c: Checker, rel: str, textures: int | None) -> None:
     data = c.files[rel].read_bytes()
     moc = parse_moc3(data, texture_count=textures)
     c.moc = moc
@@ -725,7 +434,7 @@ def _check_moc(c: _Checker, rel: str, textures: int | None) -> None:
         )
 
 
-def _check_texture(c: _Checker, owner: str, pointer: str, rel: str) -> None:
+def _check_texture(c: Checker, owner: str, pointer: str, rel: str) -> None:
     from PIL import Image
 
     entry: dict[str, Any] = {"file": rel}
@@ -798,14 +507,14 @@ _WIDTH = {0: 2, 1: 6, 2: 2, 3: 2}
 _PTS = {0: 1, 1: 3, 2: 1, 3: 1}
 
 
-def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
-    c.schema_keys(rel, "motion3", mo)
+def _check_motion(c: Checker, rel: str, mo: dict[str, Any]) -> None:
+    c.schema_keys(rel, "motion3", mo, _SHAPES["motion3"])
     if "Version" not in mo:
         c.add("MOT-002", rel, "/Version", "Version is missing", 'Add "Version": 3.')
     meta, curves = mo.get("Meta"), mo.get("Curves")
     required = ("Duration", "Fps", "CurveCount", "TotalSegmentCount", "TotalPointCount")
-    if not isinstance(meta, dict) or not isinstance(curves, list) or not all(_num(meta.get(k)) for k in required):
-        missing = [k for k in required if not isinstance(meta, dict) or not _num(meta.get(k))]
+    if not isinstance(meta, dict) or not isinstance(curves, list) or not all(num(meta.get(k)) for k in required):
+        missing = [k for k in required if not isinstance(meta, dict) or not num(meta.get(k))]
         c.add(
             "MOT-001",
             rel,
@@ -826,7 +535,7 @@ def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
             "Nothing to do.",
         )
     for fk in ("FadeInTime", "FadeOutTime"):
-        if fk in meta and (not _num(meta[fk]) or meta[fk] < 0):
+        if fk in meta and (not num(meta[fk]) or meta[fk] < 0):
             c.add(
                 "MOT-014", rel, f"/Meta/{fk}", f"Meta.{fk} is not a number >= 0", "Use seconds >= 0 or remove the key."
             )
@@ -840,7 +549,7 @@ def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
             or not isinstance(cv.get("Target"), str)
             or not isinstance(cv.get("Id"), str)
             or not isinstance(cv.get("Segments"), list)
-            or not all(_num(x) for x in cv["Segments"])
+            or not all(num(x) for x in cv["Segments"])
         ):
             c.add("MOT-006", rel, p, "curve lacks Target, Id or a Segments list of numbers", "Re-export the motion.")
             continue
@@ -871,7 +580,7 @@ def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
             )
         seen.add((target, cid))
         for fk in ("FadeInTime", "FadeOutTime"):
-            if fk in cv and (not _num(cv[fk]) or cv[fk] < 0):
+            if fk in cv and (not num(cv[fk]) or cv[fk] < 0):
                 c.add(
                     "MOT-014",
                     rel,
@@ -989,12 +698,12 @@ def _check_motion(c: _Checker, rel: str, mo: dict[str, Any]) -> None:
         )
 
 
-def _check_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
-    c.schema_keys(rel, "exp3", ex)
+def _check_expression(c: Checker, rel: str, ex: dict[str, Any]) -> None:
+    c.schema_keys(rel, "exp3", ex, _SHAPES["exp3"])
     if ex.get("Type") != "Live2D Expression":
         c.add("EXP-001", rel, "/Type", "Type is missing or not 'Live2D Expression'", 'Add "Type": "Live2D Expression".')
     for fk in ("FadeInTime", "FadeOutTime"):
-        if fk in ex and (not _num(ex[fk]) or ex[fk] < 0):
+        if fk in ex and (not num(ex[fk]) or ex[fk] < 0):
             c.add("EXP-004", rel, f"/{fk}", f"{fk} is not a number >= 0", "Use seconds >= 0 or remove the key.")
     params = ex.get("Parameters")
     if not isinstance(params, list):
@@ -1003,7 +712,7 @@ def _check_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
     seen: set[str] = set()
     for i, prm in enumerate(params):
         p = f"/Parameters/{i}"
-        if not isinstance(prm, dict) or not isinstance(prm.get("Id"), str) or not _num(prm.get("Value")):
+        if not isinstance(prm, dict) or not isinstance(prm.get("Id"), str) or not num(prm.get("Value")):
             c.add(
                 "EXP-002",
                 rel,
@@ -1035,8 +744,8 @@ def _check_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
         c.param_uses.append((rel, p + "/Id", prm["Id"], value))
 
 
-def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
-    c.schema_keys(rel, "physics3", ph)
+def _check_physics(c: Checker, rel: str, ph: dict[str, Any]) -> None:
+    c.schema_keys(rel, "physics3", ph, _SHAPES["physics3"])
     meta, settings = ph.get("Meta"), ph.get("PhysicsSettings")
     if not isinstance(meta, dict) or not isinstance(settings, list):
         c.add(
@@ -1097,7 +806,7 @@ def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
                     c.param_uses.append((rel, f"{q}/{key}/Id", ref["Id"], None))
                 if not src:
                     vi = io.get("VertexIndex")
-                    if not (_num(vi) and 1 <= vi <= nv - 1):  # type: ignore[operator]
+                    if not (num(vi) and 1 <= vi <= nv - 1):  # type: ignore[operator]
                         c.add(
                             "PHY-007",
                             rel,
@@ -1110,7 +819,7 @@ def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
             n = norm.get(nk)
             if (
                 not isinstance(n, dict)
-                or not all(_num(n.get(k)) for k in ("Minimum", "Default", "Maximum"))
+                or not all(num(n.get(k)) for k in ("Minimum", "Default", "Maximum"))
                 or n["Minimum"] > n["Maximum"]
             ):
                 c.add(
@@ -1147,7 +856,7 @@ def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
             "EffectiveForces Gravity/Wind is missing",
             'Add "EffectiveForces": {"Gravity": {"X": 0, "Y": -1}, "Wind": {"X": 0, "Y": 0}}.',
         )
-    if "Fps" in meta and (not _num(meta["Fps"]) or meta["Fps"] <= 0):
+    if "Fps" in meta and (not num(meta["Fps"]) or meta["Fps"] <= 0):
         c.add("PHY-009", rel, "/Meta/Fps", "Meta.Fps is not a positive number", "Remove Fps or set it above 0.")
     dic = meta.get("PhysicsDictionary")
     if not isinstance(dic, list) or [d.get("Id") if isinstance(d, dict) else None for d in dic] != ids:
@@ -1160,11 +869,11 @@ def _check_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
         )
 
 
-def _check_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
-    c.schema_keys(rel, "pose3", po)
+def _check_pose(c: Checker, rel: str, po: dict[str, Any]) -> None:
+    c.schema_keys(rel, "pose3", po, _SHAPES["pose3"])
     if po.get("Type") != "Live2D Pose":
         c.add("POSE-001", rel, "/Type", "Type is missing or not 'Live2D Pose'", 'Add "Type": "Live2D Pose".')
-    if "FadeInTime" in po and (not _num(po["FadeInTime"]) or po["FadeInTime"] < 0):
+    if "FadeInTime" in po and (not num(po["FadeInTime"]) or po["FadeInTime"] < 0):
         c.add(
             "POSE-003",
             rel,
@@ -1197,8 +906,8 @@ def _check_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
                     c.part_uses.append((rel, f"{p}/Link/{k}", link))
 
 
-def _check_cdi(c: _Checker, rel: str, cd: dict[str, Any]) -> None:
-    c.schema_keys(rel, "cdi3", cd)
+def _check_cdi(c: Checker, rel: str, cd: dict[str, Any]) -> None:
+    c.schema_keys(rel, "cdi3", cd, _SHAPES["cdi3"])
     if "Version" not in cd or not isinstance(cd.get("ParameterGroups"), list) or not isinstance(cd.get("Parts"), list):
         c.add("CDI-001", rel, "", "Version, ParameterGroups or Parts is missing", "Re-export the display info (cdi3).")
     groups = (
@@ -1246,8 +955,8 @@ def _check_cdi(c: _Checker, rel: str, cd: dict[str, Any]) -> None:
                     )
 
 
-def _check_userdata(c: _Checker, rel: str, ud: dict[str, Any]) -> None:
-    c.schema_keys(rel, "userdata3", ud)
+def _check_userdata(c: Checker, rel: str, ud: dict[str, Any]) -> None:
+    c.schema_keys(rel, "userdata3", ud, _SHAPES["userdata3"])
     meta, items = ud.get("Meta"), ud.get("UserData")
     if not isinstance(meta, dict) or not isinstance(items, list) or meta.get("UserDataCount") != len(items):
         c.add(
@@ -1292,7 +1001,7 @@ def _check_userdata(c: _Checker, rel: str, ud: dict[str, Any]) -> None:
         )
 
 
-def _check_xrefs(c: _Checker) -> None:
+def _check_xrefs(c: Checker) -> None:
     moc = c.moc
     broken = {"MOC-001", "MOC-002", "MOC-003", "MOC-004", "MOC-005", "MOC-006"}
     # Cross-checks against a moc3 whose ID sections could not be read would only repeat its error.
@@ -1352,7 +1061,7 @@ def _check_xrefs(c: _Checker) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _check_emotions(c: _Checker, entry: str, m3: dict[str, Any], required: bool) -> None:
+def _check_emotions(c: Checker, entry: str, m3: dict[str, Any], required: bool) -> None:
     entry_dir = c.root / PurePosixPath(entry).parent
     mapping, error = load_mapping(entry_dir)
     map_rel = (PurePosixPath(entry).parent / MAPPING_FILE).as_posix().lstrip("./") or MAPPING_FILE
@@ -1408,7 +1117,7 @@ def _check_emotions(c: _Checker, entry: str, m3: dict[str, Any], required: bool)
 # ---------------------------------------------------------------------------------------------------
 
 
-def _validate_cubism2(c: _Checker, rel: str) -> None:
+def _validate_cubism2(c: Checker, rel: str) -> None:
     c.info.format = "cubism2"
     c.info.entry = rel
     c.add(
@@ -1421,7 +1130,7 @@ def _validate_cubism2(c: _Checker, rel: str) -> None:
     mj = c.load_json(rel)
     if mj is None:
         return
-    base = _parent(rel)
+    base = parent(rel)
     textures = mj.get("textures")
     if (
         not isinstance(mj.get("model"), str)
@@ -1459,7 +1168,7 @@ def _validate_cubism2(c: _Checker, rel: str) -> None:
 _C2_MTN_LINE = re.compile(r"^([^=\s#$][^=]*)=(.*)$")
 
 
-def _check_mtn(c: _Checker, rel: str) -> None:
+def _check_mtn(c: Checker, rel: str) -> None:
     """A .mtn is text: '#' comments, '$key=value' settings, then 'ID=v,v,...' curves (Live2DMotion.loadMotion)."""
     try:
         text = c.files[rel].read_bytes().decode("utf-8-sig")
@@ -1503,14 +1212,14 @@ def _check_mtn(c: _Checker, rel: str) -> None:
         c.add("C2-005", rel, "", "the .mtn has no 'PARAM_ID=v,v,...' curve lines", "Re-export the motion.")
 
 
-def _check_c2_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
+def _check_c2_expression(c: Checker, rel: str, ex: dict[str, Any]) -> None:
     params = ex.get("params")
     if not isinstance(params, list):
         c.add("C2-006", rel, "/params", "'params' is missing or not a list", "Re-export the expression.")
         return
     for i, prm in enumerate(params):
         p = f"/params/{i}"
-        if not isinstance(prm, dict) or not isinstance(prm.get("id"), str) or not _num(prm.get("val")):
+        if not isinstance(prm, dict) or not isinstance(prm.get("id"), str) or not num(prm.get("val")):
             c.add(
                 "C2-006", rel, p, "entry needs an 'id' string and a numeric 'val'", 'Write {"id": "PARAM_X", "val": 1}.'
             )
@@ -1523,14 +1232,14 @@ def _check_c2_expression(c: _Checker, rel: str, ex: dict[str, Any]) -> None:
                 f"calc '{prm['calc']}' is not set, add or mult (the runtime uses add)",
                 "Use set, add or mult.",
             )
-        if "def" in prm and not _num(prm["def"]):
+        if "def" in prm and not num(prm["def"]):
             c.add("C2-006", rel, p + "/def", "'def' is not a number", "Use the parameter's default value.")
     for fk in ("fade_in", "fade_out"):
-        if fk in ex and (not _num(ex[fk]) or ex[fk] < 0):
+        if fk in ex and (not num(ex[fk]) or ex[fk] < 0):
             c.add("C2-007", rel, f"/{fk}", f"{fk} is not a number >= 0 (milliseconds)", "Use e.g. 500 or remove it.")
 
 
-def _check_c2_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
+def _check_c2_pose(c: Checker, rel: str, po: dict[str, Any]) -> None:
     pv = po.get("parts_visible")
     if not isinstance(pv, list) or not all(
         isinstance(g, dict)
@@ -1547,7 +1256,7 @@ def _check_c2_pose(c: _Checker, rel: str, po: dict[str, Any]) -> None:
         )
 
 
-def _check_c2_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
+def _check_c2_physics(c: Checker, rel: str, ph: dict[str, Any]) -> None:
     if not isinstance(ph.get("physics_hair"), list):
         c.add(
             "C2-008",
@@ -1558,7 +1267,7 @@ def _check_c2_physics(c: _Checker, rel: str, ph: dict[str, Any]) -> None:
         )
 
 
-def _check_cubism2_refs(c: _Checker, rel: str, mj: dict[str, Any], base: str) -> None:
+def _check_cubism2_refs(c: Checker, rel: str, mj: dict[str, Any], base: str) -> None:
     """physics, pose, expressions, motions and hit_areas of a Cubism 2 model.json (LIVE2D.md §5.4)."""
 
     def wrong(pointer: str, what: str, example: str) -> None:
@@ -1586,7 +1295,7 @@ def _check_cubism2_refs(c: _Checker, rel: str, mj: dict[str, Any], base: str) ->
     if motions is not None and not isinstance(motions, dict):
         wrong("/motions", "'motions' must be an object of group -> list", '{"idle": [{"file": "idle.mtn"}]}')
     for group, entries in motions.items() if isinstance(motions, dict) else []:
-        gp = _ptr("motions", group)
+        gp = ptr("motions", group)
         if not isinstance(entries, list):
             wrong(gp, f"motion group '{group}' is not a list", '[{"file": "motions/x.mtn"}]')
             continue
@@ -1596,7 +1305,7 @@ def _check_cubism2_refs(c: _Checker, rel: str, mj: dict[str, Any], base: str) ->
                 wrong(p, f"motion {group}[{i}] needs a 'file' string", '{"file": "motions/x.mtn"}')
                 continue
             for fk in ("fade_in", "fade_out"):
-                if fk in ent and (not _num(ent[fk]) or ent[fk] < 0):
+                if fk in ent and (not num(ent[fk]) or ent[fk] < 0):
                     wrong(f"{p}/{fk}", f"{fk} is not a number >= 0 (milliseconds)", f'"{fk}": 1000')
             if (found := c.resolve(rel, p + "/file", ent["file"], base)) is not None:
                 _check_mtn(c, found)
@@ -1619,7 +1328,7 @@ def _check_cubism2_refs(c: _Checker, rel: str, mj: dict[str, Any], base: str) ->
 # ---------------------------------------------------------------------------------------------------
 
 
-def _find_entry(c: _Checker) -> str | None:
+def _find_entry(c: Checker) -> str | None:
     model3 = sorted((r for r in c.files if r.lower().endswith(".model3.json")), key=lambda r: (r.count("/"), r))
     if not model3:
         return None
@@ -1634,7 +1343,7 @@ def _find_entry(c: _Checker) -> str | None:
     return model3[0]
 
 
-def _validate_tree(c: _Checker, entry: str | None, *, emotions: bool) -> dict[str, Any] | None:
+def _validate_tree(c: Checker, entry: str | None, *, emotions: bool) -> dict[str, Any] | None:
     """Run every static rule; returns the parsed model3.json (or None)."""
     if entry is None:
         entry = _find_entry(c)
@@ -1653,7 +1362,7 @@ def _validate_tree(c: _Checker, entry: str | None, *, emotions: bool) -> dict[st
         return None
     c.info.format = "cubism3"
     c.info.entry = entry
-    c.base = _parent(entry)
+    c.base = parent(entry)
     c.referenced.add(entry)
     m3 = c.load_json(entry)
     if m3 is None:
@@ -1668,7 +1377,7 @@ def _validate_tree(c: _Checker, entry: str | None, *, emotions: bool) -> dict[st
             _check_texture(c, entry, f"/FileReferences/Textures/{i}", t)
     if refs.get("DisplayInfo") and (cd := c.load_json(refs["DisplayInfo"])) is not None:
         _check_cdi(c, refs["DisplayInfo"], cd)
-    checks: list[tuple[str, Callable[[_Checker, str, dict[str, Any]], None]]] = [
+    checks: list[tuple[str, Callable[[Checker, str, dict[str, Any]], None]]] = [
         ("Physics", _check_physics),
         ("Pose", _check_pose),
         ("UserData", _check_userdata),
@@ -1781,7 +1490,7 @@ def _run(
     core: bool,
     core_runner: Callable[..., list[Finding]] | None,
 ) -> None:
-    c = _Checker(root, max_moc_version, max_texture_size)
+    c = Checker(root, max_moc_version, max_texture_size)
     if entry is not None and entry.lower().endswith("model.json") and not entry.lower().endswith(".model3.json"):
         _validate_cubism2(c, entry)
         m3 = None
