@@ -11,40 +11,23 @@ import itertools
 import math
 import re
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .checks._core import MAX_FINDINGS_PER_RULE_AND_FILE, Checker, Shape, num, parent, ptr
+from .checks import moc3, model3, textures
+from .checks._core import MAX_FINDINGS_PER_RULE_AND_FILE as MAX_FINDINGS_PER_RULE_AND_FILE
+from .checks._core import Checker, Shape, num, parent, ptr
+from .checks.textures import BOMB_PIXELS as BOMB_PIXELS
 from .emotions import EMOTIONS, MAPPING_FILE, EmotionMap, load_mapping, resolve_emotions
-from .moc3 import LATEST_MOC_VERSION, parse_moc3
 from .report import Finding, Report
 from .rules import RULES
 from .ziputil import ZipLimits, safe_extract
 
-__all__ = ["MAX_FINDINGS_PER_RULE_AND_FILE", "Finding", "Report", "validate"]
+__all__ = ["Finding", "Report", "validate"]
 
-# A texture with more pixels than this is treated as a decompression bomb and never decoded.
-BOMB_PIXELS = 16384 * 16384
 _SOURCE_EXT = (".cmo3", ".can3", ".psd", ".cmo", ".canvas")
-_M3_TOP = {"Version", "FileReferences", "Groups", "HitAreas", "Layout"}
-_M3_REFS = {"Moc", "Textures", "Physics", "Pose", "DisplayInfo", "UserData", "MotionSync", "Expressions", "Motions"}
-_M3_MOTION = {"File", "Sound", "FadeInTime", "FadeOutTime", "MotionSync"}
-_LAYOUT = {"width", "height", "x", "y", "center_x", "center_y", "top", "bottom", "left", "right"}
-_ROLE_EXT = {
-    "Moc": (".moc3",),
-    "Textures": (".png", ".jpg", ".jpeg", ".webp"),
-    "Physics": (".physics3.json",),
-    "Pose": (".pose3.json",),
-    "DisplayInfo": (".cdi3.json",),
-    "UserData": (".userdata3.json",),
-    "MotionSync": (".motionsync3.json",),
-    "Expressions": (".exp3.json",),
-    "Motions": (".motion3.json",),
-    "Sound": (".wav", ".mp3", ".ogg", ".m4a"),
-}
 _MOUTH = re.compile(r"mouth", re.IGNORECASE)
 
 # Allowed keys of the other JSON files, from the CubismSpecs schemas (``additionalProperties: false``) plus the
@@ -131,372 +114,6 @@ _SHAPES: dict[str, Shape] = {
         },
     },
 }  # fmt: skip
-
-
-def _role_ext(c: Checker, owner: str, pointer: str, ref: str, role: str) -> None:
-    exts = _ROLE_EXT[role]
-    if not ref.lower().endswith(exts):
-        c.add(
-            "M3-016",
-            owner,
-            pointer,
-            f"'{ref}' is used as {role} but does not end in {' or '.join(exts)}",
-            "Check that the right file is referenced; Cubism Editor names it with that extension.",
-        )
-
-
-# ---------------------------------------------------------------------------------------------------
-# model3.json
-# ---------------------------------------------------------------------------------------------------
-
-
-def _check_model3(c: Checker, rel: str, m3: dict[str, Any]) -> dict[str, Any]:
-    """Check model3.json structure and resolve its references; returns role -> resolved paths."""
-    refs_out: dict[str, Any] = {"Expressions": [], "Motions": []}
-    c.unknown_keys(rel, "", m3, _M3_TOP)
-    if not num(m3.get("Version")):
-        c.add("M3-001", rel, "/Version", "Version is missing or not a number", 'Add "Version": 3.')
-    fr = m3.get("FileReferences")
-    if not isinstance(fr, dict):
-        c.add(
-            "M3-002",
-            rel,
-            "/FileReferences",
-            "FileReferences is missing or not an object",
-            "Re-export the model from Cubism Editor.",
-        )
-        return refs_out
-    c.unknown_keys(rel, "/FileReferences", fr, _M3_REFS)
-    moc = fr.get("Moc")
-    if not isinstance(moc, str):
-        c.add(
-            "M3-003",
-            rel,
-            "/FileReferences/Moc",
-            "FileReferences.Moc is missing or not a string",
-            'Add "Moc": "<name>.moc3".',
-        )
-    else:
-        _role_ext(c, rel, "/FileReferences/Moc", moc, "Moc")
-        refs_out["Moc"] = c.resolve(rel, "/FileReferences/Moc", moc)
-    tex = fr.get("Textures")
-    if not isinstance(tex, list) or not tex or not all(isinstance(t, str) for t in tex):
-        c.add(
-            "M3-004",
-            rel,
-            "/FileReferences/Textures",
-            "FileReferences.Textures is missing, empty or not a list of file names",
-            'List the texture PNGs in order, e.g. "Textures": ["X.2048/texture_00.png"].',
-        )
-        refs_out["Textures"] = None
-    else:
-        refs_out["Textures"] = []
-        for i, t in enumerate(tex):
-            _role_ext(c, rel, f"/FileReferences/Textures/{i}", t, "Textures")
-            refs_out["Textures"].append(c.resolve(rel, f"/FileReferences/Textures/{i}", t))
-    for key in ("Physics", "Pose", "DisplayInfo", "UserData", "MotionSync"):
-        if key not in fr:
-            continue
-        if not isinstance(fr[key], str):
-            c.add(
-                "M3-005",
-                rel,
-                f"/FileReferences/{key}",
-                f"FileReferences.{key} must be a file name (string)",
-                f'Write "{key}": "<file>" or remove the key.',
-            )
-            continue
-        _role_ext(c, rel, f"/FileReferences/{key}", fr[key], key)
-        refs_out[key] = c.resolve(rel, f"/FileReferences/{key}", fr[key])
-    exps = fr.get("Expressions")
-    if exps is not None and not isinstance(exps, list):
-        c.add("M3-005", rel, "/FileReferences/Expressions", "Expressions must be a list", "Re-export the model.")
-    elif isinstance(exps, list):
-        names: list[str] = []
-        for i, e in enumerate(exps):
-            p = f"/FileReferences/Expressions/{i}"
-            if not isinstance(e, dict) or not isinstance(e.get("Name"), str) or not isinstance(e.get("File"), str):
-                c.add(
-                    "M3-006",
-                    rel,
-                    p,
-                    "expression entry needs a Name and a File (strings)",
-                    'Write {"Name": "f01", "File": "f01.exp3.json"}.',
-                )
-                continue
-            if not e["Name"] or e["Name"] in names:
-                c.add(
-                    "M3-007",
-                    rel,
-                    p + "/Name",
-                    f"expression name '{e['Name']}' is empty or used twice",
-                    "Give every expression a unique name; apps select expressions by name.",
-                )
-            names.append(e["Name"])
-            _role_ext(c, rel, p + "/File", e["File"], "Expressions")
-            refs_out["Expressions"].append((p + "/File", c.resolve(rel, p + "/File", e["File"])))
-        c.info.expressions = names
-    motions = fr.get("Motions")
-    if motions is not None and not isinstance(motions, dict):
-        c.add(
-            "M3-005",
-            rel,
-            "/FileReferences/Motions",
-            "Motions must be an object of group name -> list of motions, not a list",
-            'Write "Motions": {"Idle": [{"File": "motions/idle.motion3.json"}]}.',
-        )
-    elif isinstance(motions, dict):
-        for group, entries in motions.items():
-            gp = ptr("FileReferences", "Motions", group)
-            if not group.strip():
-                c.add("M3-010", rel, gp, "a motion group has an empty name", "Name the group, e.g. 'Idle'.")
-            if not isinstance(entries, list):
-                c.add("M3-008", rel, gp, f"motion group '{group}' is not a list", "Make the group a list of motions.")
-                continue
-            c.info.motions[group] = []
-            for i, ent in enumerate(entries):
-                p = f"{gp}/{i}"
-                if not isinstance(ent, dict) or not isinstance(ent.get("File"), str):
-                    c.add(
-                        "M3-008",
-                        rel,
-                        p,
-                        f"motion {group}[{i}] is not an object with a File",
-                        'Write {"File": "motions/x.motion3.json"}.',
-                    )
-                    continue
-                c.unknown_keys(rel, p, ent, _M3_MOTION)
-                for fk in ("FadeInTime", "FadeOutTime"):
-                    if fk in ent and (not num(ent[fk]) or ent[fk] < 0):
-                        c.add(
-                            "M3-009",
-                            rel,
-                            f"{p}/{fk}",
-                            f"{fk} of motion {group}[{i}] is not a number >= 0",
-                            f"Set {fk} in seconds (e.g. 0.5) or remove it to use the motion file's value.",
-                        )
-                c.info.motions[group].append(ent["File"])
-                _role_ext(c, rel, p + "/File", ent["File"], "Motions")
-                refs_out["Motions"].append((group, i, p + "/File", c.resolve(rel, p + "/File", ent["File"])))
-                if "Sound" in ent:
-                    snd = ent["Sound"]
-                    if isinstance(snd, str) and c.resolve(rel, p + "/Sound", snd) and not snd.lower().endswith(".wav"):
-                        c.add(
-                            "M3-017",
-                            rel,
-                            p + "/Sound",
-                            f"sound '{snd}' is not a WAV file; the official Web sample lip-syncs from WAV only",
-                            "Use a 16-bit PCM .wav if the app lip-syncs from motion sounds.",
-                        )
-    _check_groups(c, rel, m3)
-    layout = m3.get("Layout")
-    if isinstance(layout, dict):
-        for k, v in layout.items():
-            if k not in _LAYOUT or not num(v):
-                c.add(
-                    "M3-015",
-                    rel,
-                    ptr("Layout", k),
-                    f"Layout key '{k}' is unknown or not a number",
-                    f"Use only {', '.join(sorted(_LAYOUT))} (lower case) with numbers.",
-                )
-    return refs_out
-
-
-def _check_groups(c: Checker, rel: str, m3: dict[str, Any]) -> None:
-    groups = m3.get("Groups")
-    if groups is None:
-        return
-    if not isinstance(groups, list):
-        c.add("M3-011", rel, "/Groups", "Groups must be a list", "Re-export the model.")
-        return
-    seen: set[str] = set()
-    for i, g in enumerate(groups):
-        p = f"/Groups/{i}"
-        if (
-            not isinstance(g, dict)
-            or not isinstance(g.get("Target"), str)
-            or not isinstance(g.get("Name"), str)
-            or not isinstance(g.get("Ids"), list)
-            or not all(isinstance(x, str) for x in g["Ids"])
-        ):
-            c.add(
-                "M3-011",
-                rel,
-                p,
-                "group needs Target, Name and an Ids list of strings",
-                'Write {"Target": "Parameter", "Name": "LipSync", "Ids": ["ParamMouthOpenY"]}.',
-            )
-            continue
-        if g["Target"] != "Parameter" or g["Name"] not in ("EyeBlink", "LipSync") or g["Name"] in seen:
-            c.add(
-                "M3-012",
-                rel,
-                p,
-                f"group '{g['Name']}' (Target '{g['Target']}') is not a Parameter EyeBlink/LipSync group, "
-                "or is duplicated",
-                "Only the first Parameter group named EyeBlink / LipSync is used by the runtime.",
-            )
-        seen.add(g["Name"])
-        if g["Name"] == "LipSync" and not c.info.lipsync_ids:
-            c.info.lipsync_ids = list(g["Ids"])
-        for j, pid in enumerate(g["Ids"]):
-            c.param_uses.append((rel, f"{p}/Ids/{j}", pid, None))
-
-
-def _check_hit_areas(c: Checker, rel: str, m3: dict[str, Any]) -> None:
-    areas = m3.get("HitAreas")
-    if areas is None:
-        return
-    if not isinstance(areas, list):
-        c.add("M3-013", rel, "/HitAreas", "HitAreas must be a list", "Re-export the model.")
-        return
-    names: set[str] = set()
-    for i, a in enumerate(areas):
-        p = f"/HitAreas/{i}"
-        if not isinstance(a, dict) or not isinstance(a.get("Id"), str) or not isinstance(a.get("Name"), str):
-            c.add(
-                "M3-013",
-                rel,
-                p,
-                "hit area needs an Id (art mesh) and a Name",
-                'Write {"Id": "HitAreaHead", "Name": "Head"}.',
-            )
-            continue
-        c.unknown_keys(rel, p, a, {"Id", "Name"})
-        if a["Name"] in names:
-            c.add(
-                "M3-014",
-                rel,
-                p + "/Name",
-                f"hit area name '{a['Name']}' is used twice",
-                "Give each hit area a unique Name.",
-            )
-        names.add(a["Name"])
-        if c.moc is not None and c.moc.drawable_ids and a["Id"] not in set(c.moc.drawable_ids):
-            c.add(
-                "XREF-003",
-                rel,
-                p + "/Id",
-                f"hit area '{a['Name']}' uses art mesh '{a['Id']}', which is not in the moc3 (taps will never hit)",
-                "Use the ID of an art mesh that exists in the model (see the Editor's ID list).",
-            )
-
-
-# ---------------------------------------------------------------------------------------------------
-# moc3 and textures
-# ---------------------------------------------------------------------------------------------------
-
-_MOC_HINTS = {
-    "MOC-001": "The file is truncated: re-export the .moc3 from Cubism Editor and upload it again.",
-    "MOC-002": "Reference the .moc3 exported by Cubism Editor (File > Export For Runtime).",
-    "MOC-003": "Re-export with an older 'Export version' in Cubism Editor that the app's Core supports.",
-    "MOC-004": "Re-export the .moc3 from Cubism Editor.",
-    "MOC-005": "The file is damaged or crafted: re-export it from Cubism Editor.",
-    "MOC-006": "The file is damaged or crafted: re-export it from Cubism Editor.",
-    "MOC-007": "Add the missing texture to FileReferences.Textures (in atlas order) or re-export.",
-    "MOC-008": "Re-export the .moc3 from Cubism Editor.",
-}
-
-
-def _check_moc(c: Checker, rel: str, textures: int | None) -> None:
-    data = c.files[rel].read_bytes()
-    moc = parse_moc3(data, texture_count=textures)
-    c.moc = moc
-    c.info.moc_version = moc.version
-    for prob in moc.problems:
-        # MOC-007 is fixed in the model3.json's Textures list, so it is reported there
-        file = (c.info.entry or rel) if prob.rule_id == "MOC-007" else rel
-        c.add(prob.rule_id, file, prob.pointer, f"{rel}: {prob.message}", _MOC_HINTS[prob.rule_id])
-    limit = c.max_moc_version if c.max_moc_version is not None else LATEST_MOC_VERSION
-    if moc.version is not None and 1 <= moc.version <= 6 and moc.version > limit:
-        c.add(
-            "MOC-003",
-            rel,
-            "",
-            f"moc3 version {moc.version} is newer than the target runtime allows (max {limit})",
-            _MOC_HINTS["MOC-003"],
-        )
-    if moc.counts:
-        c.info.counts = {
-            "parts": len(moc.part_ids),
-            "deformers": len(moc.deformer_ids),
-            "drawables": len(moc.drawable_ids),
-            "parameters": len(moc.parameter_ids),
-        }
-    if not any(p.rule_id in ("MOC-001", "MOC-002", "MOC-003", "MOC-004", "MOC-005") for p in moc.problems):
-        c.add(
-            "MOC-009",
-            rel,
-            "",
-            "the moc3 passed the structural checks; full consistency needs the Cubism Core (csmHasMocConsistency)",
-            "Run 'tinytalk live2d validate --core' with the render extra for a Core load check.",
-        )
-
-
-def _check_texture(c: Checker, owner: str, pointer: str, rel: str) -> None:
-    from PIL import Image
-
-    entry: dict[str, Any] = {"file": rel}
-    c.info.textures.append(entry)
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns (an error under -W error) above MAX_IMAGE_PIXELS; we apply our own limit below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(c.files[rel]) as img:  # reads the header only; pixels are never decoded here
-                w, h = img.size
-                fmt, mode = img.format or "?", img.mode
-                has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
-    except Image.DecompressionBombError as exc:
-        c.add(
-            "TEX-006", rel, "", f"the image declares too many pixels ({exc})", "Export the texture at 4096 px or less."
-        )
-        return
-    except Exception as exc:  # Pillow raises many types for garbage input; all mean "not an image"
-        c.add(
-            "TEX-001",
-            rel,
-            "",
-            f"the texture is not a readable PNG/JPEG/WebP image ({type(exc).__name__})",
-            "Re-export the texture atlas from Cubism Editor.",
-        )
-        return
-    entry.update({"width": w, "height": h, "format": fmt, "mode": mode})
-    if w * h > BOMB_PIXELS:
-        c.add(
-            "TEX-006",
-            rel,
-            "",
-            f"the image declares {w}x{h} pixels, above the decompression-bomb limit",
-            "Export the texture at 4096 px or less.",
-        )
-        return
-    if fmt != "PNG":
-        c.add("TEX-002", rel, "", f"the texture is {fmt}, not PNG", "Export textures as PNG from Cubism Editor.")
-    if w != h or w & (w - 1) or w == 0:
-        c.add(
-            "TEX-003",
-            rel,
-            "",
-            f"the texture is {w}x{h}; not a square power of two",
-            "Use a square power-of-two atlas (1024, 2048 or 4096 px) in the Editor's texture atlas settings.",
-        )
-    if max(w, h) > c.max_texture_size:
-        c.add(
-            "TEX-004",
-            rel,
-            "",
-            f"the texture is {w}x{h}, larger than {c.max_texture_size} px (phones show a black model)",
-            f"Export the atlas at {c.max_texture_size} px or less.",
-        )
-    if not has_alpha:
-        c.add(
-            "TEX-005",
-            rel,
-            "",
-            f"the texture has no alpha channel (mode {mode})",
-            "Export PNG with transparency (RGBA).",
-        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1131,12 +748,12 @@ def _validate_cubism2(c: Checker, rel: str) -> None:
     if mj is None:
         return
     base = parent(rel)
-    textures = mj.get("textures")
+    tex = mj.get("textures")
     if (
         not isinstance(mj.get("model"), str)
-        or not isinstance(textures, list)
-        or not textures
-        or not all(isinstance(t, str) for t in textures)
+        or not isinstance(tex, list)
+        or not tex
+        or not all(isinstance(t, str) for t in tex)
     ):
         c.add(
             "C2-002",
@@ -1159,9 +776,9 @@ def _validate_cubism2(c: Checker, rel: str) -> None:
                 )
             else:
                 c.info.moc_version = data[3]
-    for i, t in enumerate(textures if isinstance(textures, list) else []):
+    for i, t in enumerate(tex if isinstance(tex, list) else []):
         if isinstance(t, str) and (found := c.resolve(rel, f"/textures/{i}", t, base)):
-            _check_texture(c, rel, f"/textures/{i}", found)
+            textures.check(c, rel, f"/textures/{i}", found)
     _check_cubism2_refs(c, rel, mj, base)
 
 
@@ -1367,14 +984,14 @@ def _validate_tree(c: Checker, entry: str | None, *, emotions: bool) -> dict[str
     m3 = c.load_json(entry)
     if m3 is None:
         return None
-    refs = _check_model3(c, entry, m3)
-    textures = refs.get("Textures")
+    refs = model3.check(c, entry, m3)
+    tex = refs.get("Textures")
     if refs.get("Moc"):
-        _check_moc(c, refs["Moc"], len(textures) if isinstance(textures, list) else None)
-    _check_hit_areas(c, entry, m3)
-    for i, t in enumerate(textures or []):
+        moc3.check(c, refs["Moc"], len(tex) if isinstance(tex, list) else None)
+    model3.check_hit_areas(c, entry, m3)
+    for i, t in enumerate(tex or []):
         if t:
-            _check_texture(c, entry, f"/FileReferences/Textures/{i}", t)
+            textures.check(c, entry, f"/FileReferences/Textures/{i}", t)
     if refs.get("DisplayInfo") and (cd := c.load_json(refs["DisplayInfo"])) is not None:
         _check_cdi(c, refs["DisplayInfo"], cd)
     checks: list[tuple[str, Callable[[Checker, str, dict[str, Any]], None]]] = [
