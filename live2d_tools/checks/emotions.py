@@ -13,6 +13,7 @@ _MOUTH = re.compile(r"mouth", re.IGNORECASE)
 
 
 def check(c: Checker, entry: str, m3: dict[str, Any], required: bool) -> None:
+    """Resolve the emotions (always listed as EMO-005); ``required`` (validate --emotions) makes gaps findings."""
     entry_dir = c.root / PurePosixPath(entry).parent
     mapping, error = load_mapping(entry_dir)
     map_rel = (PurePosixPath(entry).parent / MAPPING_FILE).as_posix().lstrip("./") or MAPPING_FILE
