@@ -234,6 +234,7 @@ def _check_groups(c: Checker, rel: str, m3: dict[str, Any]) -> None:
 
 
 def check_hit_areas(c: Checker, rel: str, m3: dict[str, Any]) -> None:
+    """HitAreas (M3-013/014); run once the moc3 is parsed, so each Id is checked against its art meshes (XREF-003)."""
     areas = m3.get("HitAreas")
     if areas is None:
         return
