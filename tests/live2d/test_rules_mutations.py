@@ -507,7 +507,7 @@ def test_every_rule_is_emitted_somewhere_and_elsewhere_rules_are_tested() -> Non
     import live2d_tools
 
     pkg = Path(live2d_tools.__file__).parent
-    code = "".join(p.read_text(encoding="utf-8") for p in pkg.glob("*.py") if p.name != "rules.py")
+    code = "".join(p.read_text(encoding="utf-8") for p in pkg.rglob("*.py") if p.name != "rules.py")
     emitted = set(re.findall(r'"([A-Z0-9]+-\d{3})"', code))
     assert set(RULES) - emitted == set()
     here = Path(__file__).parent

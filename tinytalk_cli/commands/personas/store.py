@@ -1,41 +1,22 @@
-"""`tinytalk personas`: AI personas, their prompt history, and personas as code (export / apply).
-
-Thin: parse → ``tinytalk_sdk.admin.personas`` → render. Heavy imports stay inside the commands.
-"""
+"""`tinytalk personas list | show | create | edit | archive`: the personas themselves, prompts in $EDITOR or a file."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from .._context import confirm, get_ctx, output_format
-from .._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt, given
+from ..._context import confirm, get_ctx, output_format
+from ..._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt, given
+from ._common import ExpectOpt, NameArg, ReasonOpt
 
-if TYPE_CHECKING:
-    from tinytalk_sdk.admin.personas import ApplyPlan
-
-__all__ = ["app"]
-
-app = typer.Typer(
-    help="AI personas: system prompts with a full history, optimistic locking, and export/apply as YAML.\n\n"
-    "Example: tinytalk personas edit tiny --reason 'shorter answers'",
-    no_args_is_help=True,
-)
-
-NameArg = Annotated[str, typer.Argument(help="Persona name (e.g. tiny).")]
-ReasonOpt = Annotated[str | None, typer.Option("--reason", "-m", help="Why: stored in prompt_history.")]
 PromptFileOpt = Annotated[
     Path | None,
     typer.Option("--prompt-file", "-f", help="Read the prompt from this UTF-8 file ('-' = stdin) "
                  "instead of opening $EDITOR.", allow_dash=True),
-]
-ExpectOpt = Annotated[
-    int | None,
-    typer.Option("--expect-version", help="Fail with a conflict unless the stored version is still N."),
 ]
 DisplayNameOpt = Annotated[str | None, typer.Option("--display-name", help="Name shown in the app.")]
 DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Description for admins.")]
@@ -46,6 +27,7 @@ VoiceOpt = Annotated[str | None, typer.Option("--voice-id", help="ElevenLabs voi
 DefaultOpt = Annotated[
     bool | None, typer.Option("--default/--no-default", help="Make it the default persona (only one is).")
 ]
+
 
 
 def _read_prompt_file(path: Path) -> str:
@@ -97,26 +79,7 @@ def _edit_in_editor(text: str, *, label: str) -> str:
         path.unlink(missing_ok=True)
 
 
-def _print_diff(diff: str) -> None:
-    """A unified diff on stdout; coloured only on a TTY without NO_COLOR."""
-    from .._output import out_console, stdout_is_tty
 
-    if not diff:
-        return
-    if stdout_is_tty() and not os.environ.get("NO_COLOR"):
-        from rich.text import Text
-
-        console = out_console()
-        styles = {"+": "green", "-": "red", "@": "cyan"}
-        for line in diff.splitlines():
-            style = "bold" if line.startswith(("+++", "---")) else styles.get(line[:1])
-            console.print(Text(line, style=style or ""), soft_wrap=True)
-        return
-    sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
-    sys.stdout.flush()
-
-
-@app.command("list")
 def list_(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Include archived personas.")] = False,
@@ -129,7 +92,7 @@ def list_(
     """
     from tinytalk_sdk.admin import personas
 
-    from .._output import print_rows
+    from ..._output import print_rows
 
     app_ctx = get_ctx(ctx)
     rows = [p.to_dict(prompt=False) for p in personas.list_personas(app_ctx.engine, include_archived=all_)]
@@ -137,7 +100,6 @@ def list_(
                       "prompt_lines", "updated_at"], fmt=output_format(json_, csv_), title="Personas")
 
 
-@app.command("show")
 def show(ctx: typer.Context, name: NameArg, json_: JsonOpt = False) -> None:
     """Show one persona with its full prompt.
 
@@ -145,7 +107,7 @@ def show(ctx: typer.Context, name: NameArg, json_: JsonOpt = False) -> None:
     """
     from tinytalk_sdk.admin import personas
 
-    from .._output import print_json, print_record
+    from ..._output import print_json, print_record
 
     persona = personas.get_persona(get_ctx(ctx).engine, name)
     if json_:
@@ -156,7 +118,6 @@ def show(ctx: typer.Context, name: NameArg, json_: JsonOpt = False) -> None:
     sys.stdout.write("\n" + persona.system_prompt + ("" if persona.system_prompt.endswith("\n") else "\n"))
 
 
-@app.command("create")
 def create(
     ctx: typer.Context,
     name: NameArg,
@@ -178,7 +139,7 @@ def create(
     from tinytalk_sdk import AbortedError
     from tinytalk_sdk.admin import personas
 
-    from .._output import info, print_json
+    from ..._output import info, print_json
 
     app_ctx = get_ctx(ctx)
     if prompt_file is not None:
@@ -199,7 +160,6 @@ def create(
         info(f"created persona '{persona.name}' v{persona.version}")
 
 
-@app.command("edit")
 def edit(
     ctx: typer.Context,
     name: NameArg,
@@ -225,7 +185,7 @@ def edit(
     """
     from tinytalk_sdk.admin import personas
 
-    from .._output import info, print_json
+    from ..._output import info, print_json
 
     app_ctx = get_ctx(ctx)
     fields = given(display_name=display_name, description=description, model=model, temperature=temperature,
@@ -251,7 +211,6 @@ def edit(
         info(f"persona '{name}': no change")
 
 
-@app.command("archive")
 def archive(
     ctx: typer.Context,
     name: NameArg,
@@ -266,7 +225,7 @@ def archive(
     """
     from tinytalk_sdk.admin import personas
 
-    from .._output import info, print_json
+    from ..._output import info, print_json
 
     app_ctx = get_ctx(ctx)
     current = personas.get_persona(app_ctx.engine, name)
@@ -286,173 +245,3 @@ def archive(
     else:
         info(f"persona '{name}' is now {updated.status}")
 
-
-@app.command("history")
-def history(
-    ctx: typer.Context,
-    name: NameArg,
-    prompts: Annotated[bool, typer.Option("--prompts", help="Include the prompt texts (JSON).")] = False,
-    json_: JsonOpt = False,
-    csv_: CsvOpt = False,
-) -> None:
-    """List the prompt versions of a persona: who, when, why.
-
-    Example: tinytalk personas history tiny --json
-    """
-    from tinytalk_sdk.admin import personas
-
-    from .._output import print_rows
-
-    versions = personas.persona_history(get_ctx(ctx).engine, name)
-    rows = [v.to_dict(prompts=prompts) for v in versions]
-    print_rows(rows, ["version", "created_at", "changed_by", "reason", "prompt_chars"],
-               fmt=output_format(json_, csv_), title=f"History of {name}")
-
-
-@app.command("diff")
-def diff(
-    ctx: typer.Context,
-    name: NameArg,
-    old: Annotated[str, typer.Argument(help="Older version (v3).")],
-    new: Annotated[str | None, typer.Argument(help="Newer version (default: the current one).")] = None,
-    context: Annotated[int, typer.Option("--context", "-U", min=0, help="Lines of context.")] = 3,
-    json_: JsonOpt = False,
-) -> None:
-    """Unified diff of a persona's prompt between two versions (coloured on a terminal).
-
-    Example: tinytalk personas diff tiny v3 v5
-    """
-    from tinytalk_sdk.admin import personas
-
-    from .._output import info, print_json
-
-    engine = get_ctx(ctx).engine
-    newer = new if new is not None else str(personas.get_persona(engine, name).version)
-    text = personas.diff_versions(engine, name, old, newer, context=context)
-    if json_:
-        print_json({"name": name, "old": personas.parse_version(old), "new": personas.parse_version(newer),
-                    "diff": text})
-        return
-    if not text:
-        info("no differences")
-    _print_diff(text)
-
-
-@app.command("rollback")
-def rollback(
-    ctx: typer.Context,
-    name: NameArg,
-    version: Annotated[str, typer.Argument(help="The version whose prompt comes back (v3).")],
-    expect_version: ExpectOpt = None,
-    reason: ReasonOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Make a new version whose prompt equals an old one (history is never rewritten).
-
-    Example: tinytalk personas rollback tiny v3 --reason "v4 confused the kids" --yes
-    """
-    from tinytalk_sdk.admin import personas
-
-    from .._output import info, print_json
-
-    app_ctx = get_ctx(ctx)
-    current = personas.get_persona(app_ctx.engine, name)
-    number = personas.parse_version(version)
-    text = personas.diff_versions(app_ctx.engine, name, current.version, number)
-    if dry_run:
-        if json_:
-            print_json({"name": name, "from": current.version, "to_prompt_of": number, "dry_run": True,
-                        "diff": text})
-        else:
-            info(f"would make v{current.version + 1} of '{name}' with the prompt of v{number} (dry run)")
-            _print_diff(text)
-        return
-    if not json_:
-        _print_diff(text)
-    confirm(f"Roll '{name}' back to the prompt of v{number} (as v{current.version + 1})?", yes=yes)
-    updated = personas.rollback_persona(
-        app_ctx.engine, name, number, actor=app_ctx.actor, reason=reason,
-        expect_version=current.version if expect_version is None else expect_version,
-    )
-    if json_:
-        print_json(updated.to_dict(prompt=False))
-    else:
-        info(f"persona '{name}': v{current.version} → v{updated.version} (prompt of v{number})")
-
-
-@app.command("export")
-def export(
-    ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Folder for <name>.yaml files (made if missing).")],
-    active_only: Annotated[bool, typer.Option("--active-only", help="Skip archived personas.")] = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Write one YAML file per persona (prompt as a block scalar: readable diffs in git).
-
-    Example: tinytalk personas export prompts/ && git diff prompts/
-    """
-    from tinytalk_sdk.admin import personas
-
-    from .._output import info, print_json
-
-    files = personas.export_personas(get_ctx(ctx).engine, directory, include_archived=not active_only)
-    if json_:
-        print_json({"directory": str(directory), "files": [str(f) for f in files]})
-    else:
-        for f in files:
-            sys.stdout.write(f"{f}\n")
-        info(f"exported {len(files)} persona(s) to {directory}")
-
-
-def _show_plan(plan: ApplyPlan) -> None:
-    from .._output import info
-
-    for change in plan.changes:
-        if change.action == "unchanged":
-            continue
-        info(f"{change.action}: {change.name}")
-        for key, (old, new) in change.fields.items():
-            info(f"  {key}: {old!r} → {new!r}")
-        _print_diff(change.prompt_diff)
-    counts = plan.counts()
-    info(", ".join(f"{n} {a}" for a, n in counts.items()))
-
-
-@app.command("apply")
-def apply(
-    ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Folder of <name>.yaml files (from `personas export`).")],
-    prune: Annotated[bool, typer.Option("--prune", help="Archive active personas with no file.")] = False,
-    reason: ReasonOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Make the database match a folder of persona files, in one transaction; shows the diff first.
-
-    Example: tinytalk personas apply prompts/ --prune --dry-run
-    """
-    from tinytalk_sdk.admin import personas
-
-    from .._output import info, print_json
-
-    app_ctx = get_ctx(ctx)
-    plan = personas.plan_apply(app_ctx.engine, directory, prune=prune)
-    if not json_:
-        _show_plan(plan)
-    if plan.is_noop or dry_run:
-        if json_:
-            print_json({**plan.to_dict(), "dry_run": dry_run})
-        elif plan.is_noop:
-            info("nothing to change")
-        return
-    changed = sum(1 for c in plan.changes if c.action != "unchanged")
-    confirm(f"Apply {changed} persona change(s) from {directory}?", yes=yes)
-    result = personas.apply_personas(app_ctx.engine, directory, actor=app_ctx.actor, prune=prune,
-                                     reason=reason, plan=plan)
-    if json_:
-        print_json({**result.to_dict(), "dry_run": False})
-    else:
-        info(f"applied {changed} change(s)")
