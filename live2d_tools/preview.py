@@ -118,15 +118,17 @@ class _Clip:
 
 def _clips(v: Verdict, model3: Path) -> tuple[list[_Clip], list[_Clip], float]:
     """(emotion clips in EMOTIONS order, one clip per motion group/index, the pose fade time)."""
-    m3 = _load(model3) or {}
-    refs = m3.get("FileReferences") if isinstance(m3.get("FileReferences"), dict) else {}
+    m3 = _load(model3)
+    m3 = m3 if isinstance(m3, dict) else {}
+    refs: dict[str, Any] = m3["FileReferences"] if isinstance(m3.get("FileReferences"), dict) else {}
     pose = _load(model3.parent / refs["Pose"]) if isinstance(refs.get("Pose"), str) else None
     pose_fade = _number(pose.get("FadeInTime"), _POSE_FADE_DEFAULT) if isinstance(pose, dict) else 0.0
-    groups = refs.get("Motions") if isinstance(refs.get("Motions"), dict) else {}
+    groups: dict[str, Any] = refs["Motions"] if isinstance(refs.get("Motions"), dict) else {}
 
     def clip(name: str, group: str, index: int, file: str, expression: str | None) -> _Clip:
         entry = groups.get(group, [])[index] if isinstance(groups.get(group), list) else {}
-        meta = (_load(model3.parent / file) or {}).get("Meta", {})
+        motion = _load(model3.parent / file)
+        meta = motion.get("Meta") if isinstance(motion, dict) else None
         meta = meta if isinstance(meta, dict) else {}
         fade = _number(entry.get("FadeInTime") if isinstance(entry, dict) else None,
                        _number(meta.get("FadeInTime"), _MOTION_FADE_DEFAULT))  # fmt: skip
@@ -227,10 +229,10 @@ def preview(
     if emotions is not None:
         by_name = {c.name: c for c in clips}
         clips = [by_name[e] for e in emotions if e in by_name]
-    timing = {"fps": float(fps), "max_seconds": max_seconds, "pose_fade": pose_fade, "still_at": still_at}
-    jobs = [c.job(animate=True, **timing) for c in clips]
-    if motion_sheet:
-        jobs += [c.job(animate=False, **timing) for c in motion_clips]
+    def plan_of(c: _Clip, animate: bool) -> dict[str, Any]:
+        return c.job(fps=float(fps), max_seconds=max_seconds, pose_fade=pose_fade, still_at=still_at, animate=animate)
+
+    jobs = [plan_of(c, True) for c in clips] + ([plan_of(c, False) for c in motion_clips] if motion_sheet else [])
     plan = {"out": str(out_dir), "width": width, "height": height, "fps": fps, "video": video, "jobs": jobs}
     if timeout is None:
         timeout = 60.0 + sum(4.0 + 0.2 * j["seconds"] * fps / 30 for j in jobs)
