@@ -40,22 +40,20 @@ def gif_delays(frames: int, fps: float) -> list[int]:
     return [10 * (cs[k + 1] - cs[k]) for k in range(frames)]
 
 
-def _write_video(path: Path, images: list[Any], fps: float) -> bool:
+def _video_writer(path: Path, width: int, height: int, fps: float) -> Any:
+    """A primed imageio-ffmpeg writer (frames are sent while rendering: ffmpeg encodes on the other core),
+    or None when imageio-ffmpeg is not installed."""
     if importlib.util.find_spec("imageio_ffmpeg") is None:
-        return False
+        return None
     import imageio_ffmpeg
 
-    w, h = images[0].size
     writer = imageio_ffmpeg.write_frames(
-        str(path), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=1,
+        str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=1,
         output_params=["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-movflags", "+faststart"],
         ffmpeg_log_level="error",
     )  # fmt: skip
     writer.send(None)
-    for img in images:
-        writer.send(img.tobytes())
-    writer.close()
-    return True
+    return writer
 
 
 def _job(live2d: Any, gl: Any, model3: str, job: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +78,7 @@ def _job(live2d: Any, gl: Any, model3: str, job: dict[str, Any], plan: dict[str,
         model.SetExpression(str(job["expression"]))
     images: list[Any] = []
     parts: dict[str, float] | None = None
+    video = _video_writer(out / f"{name}.mp4", width, height, fps) if animate and plan.get("video") else None
     for k in range(frames):
         model.Update(0.0 if k == 0 else 1.0 / fps)
         if k == still:
@@ -95,6 +94,8 @@ def _job(live2d: Any, gl: Any, model3: str, job: dict[str, Any], plan: dict[str,
             img.save(out / f"{name}.png")
         if animate:
             images.append(img)
+            if video is not None:
+                video.send(img.tobytes())
         elif k == still:
             break
     del model
@@ -107,7 +108,8 @@ def _job(live2d: Any, gl: Any, model3: str, job: dict[str, Any], plan: dict[str,
         paletted[0].save(out / f"{name}.gif", save_all=True, append_images=paletted[1:],
                        duration=gif_delays(len(images), fps), loop=0, optimize=False, disposal=1)  # fmt: skip
         files.append(f"{name}.gif")
-        if plan.get("video") and _write_video(out / f"{name}.mp4", images, fps):
+        if video is not None:
+            video.close()
             files.append(f"{name}.mp4")
     return {
         "name": name,
