@@ -83,7 +83,8 @@ def main() -> int:
         print(f"unchanged re-publish: uploaded {again.uploaded_bytes} bytes in {again_s:.3f} s")
         if "preview_s" in result:
             print(f"preview, 7 emotions at 400x600: {result['preview_s']:.2f} s for "
-                  f"{result['preview_simulated_s']:.1f} s of animation (ratio {result['preview_ratio']:.2f} vs real time; "
+                  f"{result['preview_simulated_s']:.1f} s of animation "
+                  f"(ratio {result['preview_ratio']:.2f} vs real time; "
                   f"{result['preview_frames']} frames, GIF+MP4)")
         elif "preview_skipped" in result:
             print(f"preview: skipped ({result['preview_skipped']})")
