@@ -93,6 +93,8 @@ def test_gif_delays_add_up_to_true_time() -> None:
 # ---------------------------------------------------------------------------------------------------
 
 needs_render = pytest.mark.skipif(render_available() is not None, reason=f"cannot render: {render_available()}")
+# one worker renders the shared fixture once (make test runs -n 2 --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("live2d_render")
 SIZE = {"width": 160, "height": 240}
 
 
