@@ -235,7 +235,8 @@ def preview(
     jobs = [plan_of(c, True) for c in clips] + ([plan_of(c, False) for c in motion_clips] if motion_sheet else [])
     plan = {"out": str(out_dir), "width": width, "height": height, "fps": fps, "video": video, "jobs": jobs}
     if timeout is None:
-        timeout = 60.0 + sum(4.0 + 0.2 * j["seconds"] * fps / 30 for j in jobs)
+        # generous: a 3 s clip at 400x600 takes ~2-5 s on a loaded 2-core machine (load, draw, GIF, MP4)
+        timeout = 60.0 + sum(10.0 + (1.5 * j["seconds"] * fps / 30 if j["animate"] else 0.0) for j in jobs)
     try:
         done = _run_child(model3, plan, timeout)
     except PreviewError as exc:

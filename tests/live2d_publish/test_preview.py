@@ -222,3 +222,23 @@ def test_preview_page_renders_in_headless_chromium(rendered: tuple[Path, dict[st
     assert console == [], console
     assert shot.exists() and shot.stat().st_size > 20_000
     assert _variance(shot) > 100
+
+
+@pytest.mark.parametrize(
+    ("duration", "fade_in", "pose_fade", "still_at", "max_seconds", "seconds", "at"),
+    [
+        (3.0, 0.5, 0.5, None, 6.0, 3.0, 1.5),  # midpoint, after fade-in + pose fade (1.0 s)
+        (1.2, 0.5, 0.5, None, 6.0, 1.2, 1.0),  # short motion: wait for fade-in + pose fade, not the midpoint
+        (10.0, 1.0, 0.5, None, 6.0, 6.0, 5.0),  # long motion: clip capped at --max-seconds
+        (0.6, 1.0, 0.5, None, 6.0, 0.6, 0.6 - 1 / 30),  # settles after the motion ends: the last frame
+        (3.0, 0.5, 0.5, 0.25, 6.0, 3.0, 0.25),  # --still-at wins
+        (0.0, 0.5, 0.5, None, 6.0, 2.0, 1.0),  # no Meta.Duration: long enough to settle, plus 1 s
+    ],
+)
+def test_clip_timing(duration: float, fade_in: float, pose_fade: float, still_at: float | None,
+                     max_seconds: float, seconds: float, at: float) -> None:
+    from live2d_tools.preview import _Clip
+
+    clip = _Clip("idle", "Idle", 0, "m.motion3.json", None, duration, fade_in)
+    job = clip.job(fps=30.0, max_seconds=max_seconds, pose_fade=pose_fade, still_at=still_at, animate=True)
+    assert job["seconds"] == pytest.approx(seconds) and job["still_at"] == pytest.approx(at)
