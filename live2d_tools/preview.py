@@ -264,7 +264,7 @@ def preview(
         result.files.append("emotions.png")
     if result.motions:
         labelled_sheet({f"{x['group']}[{x['index']}]": out_dir / x["still"] for x in result.motions},
-                       out_dir / "motions.png")  # fmt: skip
+                       out_dir / "motions.png", max_tile_width=200, cols=6)  # fmt: skip
         result.files.append("motions.png")
     result.mode = "render"
     from .preview_page import write_page

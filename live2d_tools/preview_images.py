@@ -100,15 +100,18 @@ def summary_card(v: Verdict, out: Path) -> None:
     card.save(out)
 
 
-def labelled_sheet(images: dict[str, Path], out: Path) -> None:
+def labelled_sheet(images: dict[str, Path], out: Path, *, max_tile_width: int | None = None, cols: int = 4) -> None:
+    """The images side by side with their labels; ``max_tile_width`` shrinks tiles (a model may have 50 motions)."""
     from PIL import Image, ImageDraw
 
     tiles: list[tuple[str, Image.Image]] = []
     for label, path in images.items():
         with Image.open(path) as img:
-            tiles.append((label, img.convert("RGB")))
+            tile = img.convert("RGB")
+        if max_tile_width and tile.width > max_tile_width:
+            tile = tile.resize((max_tile_width, round(tile.height * max_tile_width / tile.width)))
+        tiles.append((label, tile))
     w, h = tiles[0][1].size
-    cols = 4
     rows = -(-len(tiles) // cols)
     sheet = Image.new("RGB", (cols * (w + 12) + 12, rows * (h + 40) + 12), BG)
     draw = ImageDraw.Draw(sheet)
