@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -76,6 +77,8 @@ def test_only_statically_valid_models_reach_the_core(live2d_model: Path) -> None
     assert calls == [live2d_model]
 
 
+if importlib.util.find_spec("live2d") is None and os.environ.get("TINYTALK_REQUIRE_RENDER") == "1":
+    pytest.fail("TINYTALK_REQUIRE_RENDER=1 but live2d-py (render extra) is not installed: make dev")
 needs_core = pytest.mark.skipif(
     importlib.util.find_spec("live2d") is None, reason="live2d-py (render extra) not installed"
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,14 @@ def test_gif_delays_add_up_to_true_time() -> None:
 # real renders (the render extra and Xvfb are installed by `make dev` / provision-test-services.sh)
 # ---------------------------------------------------------------------------------------------------
 
-needs_render = pytest.mark.skipif(render_available() is not None, reason=f"cannot render: {render_available()}")
+def _needs_render() -> pytest.MarkDecorator:
+    why = render_available()
+    if why and os.environ.get("TINYTALK_REQUIRE_RENDER") == "1":  # set by provision-test-services.sh with Xvfb
+        pytest.fail(f"TINYTALK_REQUIRE_RENDER=1 but cannot render: {why}")
+    return pytest.mark.skipif(why is not None, reason=f"cannot render: {why}")
+
+
+needs_render = _needs_render()
 # one worker renders the shared fixture once (make test runs -n 2 --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("live2d_render")
 SIZE = {"width": 160, "height": 240}
