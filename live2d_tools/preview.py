@@ -42,6 +42,7 @@ DEFAULT_MAX_SECONDS = 6.0
 MAX_GIF_FPS = 50  # GIF delays are centiseconds and browsers slow down delays under 20 ms
 _POSE_FADE_DEFAULT = 0.5  # CubismPose: FadeInTime absent or negative -> 0.5 s
 _MOTION_FADE_DEFAULT = 1.0  # CubismMotion: FadeInTime absent or negative -> 1.0 s
+_EXPRESSION_FADE_DEFAULT = 1.0  # CubismExpressionMotion: DefaultFadeTime
 
 
 class PreviewError(RuntimeError):
@@ -103,13 +104,15 @@ class _Clip:
     expression: str | None
     duration: float  # the motion's Meta.Duration
     fade_in: float  # model3 entry FadeInTime, else the motion's Meta.FadeInTime, else 1.0 (CubismMotion)
+    expression_fade_in: float = 0.0  # exp3 FadeInTime, else 1.0 (CubismExpressionMotion); 0 without expression
 
     def job(self, *, fps: float, max_seconds: float, pose_fade: float, still_at: float | None,
             animate: bool) -> dict[str, Any]:  # fmt: skip
-        seconds = min(self.duration if self.duration > 0 else self.fade_in + pose_fade + 1.0, max_seconds)
+        # settled: the motion has faded in and the pose cross-fade it triggers has finished after that, and the
+        # expression (faded in on its own clock) has too
+        settle = max(self.fade_in + pose_fade, self.expression_fade_in)
+        seconds = min(self.duration if self.duration > 0 else settle + 1.0, max_seconds)
         seconds = max(seconds, 1.0 / fps)
-        # settled: the motion has faded in and the pose cross-fade it triggers has finished after that
-        settle = self.fade_in + pose_fade
         at = still_at if still_at is not None else max(self.duration / 2, settle)
         at = min(at, seconds - 1.0 / fps)
         return {"name": self.name, "group": self.group, "index": self.index, "expression": self.expression,
@@ -124,6 +127,15 @@ def _clips(v: Verdict, model3: Path) -> tuple[list[_Clip], list[_Clip], float]:
     pose = _load(model3.parent / refs["Pose"]) if isinstance(refs.get("Pose"), str) else None
     pose_fade = _number(pose.get("FadeInTime"), _POSE_FADE_DEFAULT) if isinstance(pose, dict) else 0.0
     groups: dict[str, Any] = refs["Motions"] if isinstance(refs.get("Motions"), dict) else {}
+    expression_files = {
+        x.get("Name"): x.get("File") for x in refs.get("Expressions") or [] if isinstance(x, dict)
+    } if isinstance(refs.get("Expressions"), list) else {}  # fmt: skip
+
+    def expression_fade(name: str | None) -> float:
+        if not name or not isinstance(expression_files.get(name), str):
+            return 0.0
+        exp = _load(model3.parent / expression_files[name])
+        return _number(exp.get("FadeInTime") if isinstance(exp, dict) else None, _EXPRESSION_FADE_DEFAULT)
 
     def clip(name: str, group: str, index: int, file: str, expression: str | None) -> _Clip:
         entry = groups.get(group, [])[index] if isinstance(groups.get(group), list) else {}
@@ -132,7 +144,8 @@ def _clips(v: Verdict, model3: Path) -> tuple[list[_Clip], list[_Clip], float]:
         meta = meta if isinstance(meta, dict) else {}
         fade = _number(entry.get("FadeInTime") if isinstance(entry, dict) else None,
                        _number(meta.get("FadeInTime"), _MOTION_FADE_DEFAULT))  # fmt: skip
-        return _Clip(name, group, index, file, expression, _number(meta.get("Duration"), 0.0), fade)
+        return _Clip(name, group, index, file, expression, _number(meta.get("Duration"), 0.0), fade,
+                     expression_fade(expression))
 
     emotions = [clip(e, *v.emotions[e]) for e in EMOTIONS if e in v.emotions]
     motions = []
@@ -249,7 +262,8 @@ def preview(
         job = by_job[c.name]
         result.emotions[c.name] = {
             "group": c.group, "index": c.index, "file": c.file, "expression": c.expression,
-            "duration": c.duration, "fade_in": c.fade_in, "pose_fade": pose_fade, "seconds": job["seconds"],
+            "duration": c.duration, "fade_in": c.fade_in, "pose_fade": pose_fade,
+            "expression_fade_in": c.expression_fade_in, "seconds": job["seconds"],
             "frames": job["frames"], "fps": job["fps"], "still_at": job["still_at"], "parts": job["parts"],
             "files": job["files"], "render_ms": job["render_ms"],
         }  # fmt: skip

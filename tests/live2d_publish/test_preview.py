@@ -250,3 +250,10 @@ def test_clip_timing(duration: float, fade_in: float, pose_fade: float, still_at
     clip = _Clip("idle", "Idle", 0, "m.motion3.json", None, duration, fade_in)
     job = clip.job(fps=30.0, max_seconds=max_seconds, pose_fade=pose_fade, still_at=still_at, animate=True)
     assert job["seconds"] == pytest.approx(seconds) and job["still_at"] == pytest.approx(at)
+
+
+def test_a_slow_expression_delays_the_still() -> None:
+    from live2d_tools.preview import _Clip
+
+    clip = _Clip("praise", "Praise", 0, "m.motion3.json", "smile", 3.0, 0.5, expression_fade_in=2.0)
+    assert clip.job(fps=30.0, max_seconds=6.0, pose_fade=0.5, still_at=None, animate=True)["still_at"] == 2.0
