@@ -132,9 +132,10 @@ def _clips(v: Verdict, model3: Path) -> tuple[list[_Clip], list[_Clip], float]:
     } if isinstance(refs.get("Expressions"), list) else {}  # fmt: skip
 
     def expression_fade(name: str | None) -> float:
-        if not name or not isinstance(expression_files.get(name), str):
+        file = expression_files.get(name) if name else None
+        if not isinstance(file, str):
             return 0.0
-        exp = _load(model3.parent / expression_files[name])
+        exp = _load(model3.parent / file)
         return _number(exp.get("FadeInTime") if isinstance(exp, dict) else None, _EXPRESSION_FADE_DEFAULT)
 
     def clip(name: str, group: str, index: int, file: str, expression: str | None) -> _Clip:
