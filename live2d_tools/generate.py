@@ -21,7 +21,7 @@ from typing import Any
 from .emotions import EMOTIONS, MAPPING_FILE
 from .moc3_writer import Quad, write_moc3
 
-__all__ = ["DRAWABLES", "PARAMETERS", "PARTS", "build_zip", "generate_model", "write_png"]
+__all__ = ["ARM_B_EMOTIONS", "DRAWABLES", "PARAMETERS", "PARTS", "build_zip", "generate_model", "write_png"]
 
 # (id, min, max, default)
 PARAMETERS: list[tuple[str, float, float, float]] = [
@@ -40,7 +40,9 @@ PARAMETERS: list[tuple[str, float, float, float]] = [
     ("ParamHairFront", -1.0, 1.0, 0.0),
 ]
 PARTS = ["PartCore", "PartFace", "PartArmA", "PartArmB"]
-DRAWABLES = ["ArtMeshFace", "ArtMeshBody", "ArtMeshMouth", "ArtMeshEyeL"]
+DRAWABLES = ["ArtMeshFace", "ArtMeshBody", "ArtMeshMouth", "ArtMeshEyeL", "ArtMeshArmA", "ArtMeshArmB"]
+# the pose group PartArmA/PartArmB: these emotions raise arm set B (PartOpacity curves, as Haru's motions do)
+ARM_B_EMOTIONS = frozenset({"thinking", "praise", "error"})
 FPS = 30.0
 DURATION = 3.0
 # per emotion: (amplitude of ParamAngleX, mouth open peak) so the seven motions differ visibly
@@ -72,8 +74,11 @@ def _quads(textures: int) -> list[Quad]:
             "ArtMeshEyeL", 3 % textures, 1, (-0.12, 0.22, -0.04, 0.3), (0.0, 0.85, 0.15, 1.0),
             ("ParamEyeLOpen", (-0.12, 0.255, -0.04, 0.265), (-0.12, 0.22, -0.04, 0.3)),
         ),
+        # the two arm sets of the pose group: only one may be visible once the pose fade has finished
+        Quad("ArtMeshArmA", 0, 2, (-0.28, -0.4, -0.2, -0.05), (0.0, 0.0, 0.2, 0.2)),
+        Quad("ArtMeshArmB", 0, 3, (0.22, 0.05, 0.3, 0.4), (0.8, 0.8, 1.0, 1.0)),
     ]  # fmt: skip
-    for i in range(len(quads), textures):  # one extra quad per further texture, so every texture is used
+    for i in range(4, textures):  # one extra quad per further texture (the first four use 0-3), so all are used
         x = -0.45 + 0.02 * (i % 40)
         quads.append(Quad(f"ArtMesh{i}", i, 0, (x, -0.5, x + 0.02, -0.48)))
     return quads
@@ -144,6 +149,11 @@ def _motion(emotion: str, per_curve: int, with_user_data: bool) -> dict[str, Any
         _curve("Parameter", "ParamEyeLOpen", per_curve, 0.0, 1.0, 1.0),
         _curve("Parameter", "ParamMouthOpenY", per_curve, 0.0, mouth, 0.5),
         {"Target": "PartOpacity", "Id": "PartCore", "Segments": [0, 1, 0, DURATION, 1]},
+    ]
+    arm_b = 1.0 if emotion in ARM_B_EMOTIONS else 0.0
+    curves += [
+        {"Target": "PartOpacity", "Id": "PartArmA", "Segments": [0, 1 - arm_b, 0, DURATION, 1 - arm_b]},
+        {"Target": "PartOpacity", "Id": "PartArmB", "Segments": [0, arm_b, 0, DURATION, arm_b]},
     ]
     segs = pts = 0
     for c in curves:

@@ -24,3 +24,7 @@ fi
 if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then
   echo "TINYTALK_REQUIRE_MARIADB=1"
 fi
+# Where Xvfb is there, the Live2D render tests must run (make dev installs the render extra): not skip.
+if command -v Xvfb >/dev/null 2>&1; then
+  echo "TINYTALK_REQUIRE_RENDER=1"
+fi

@@ -78,6 +78,17 @@ def test_speak_transcribe_config_health(account: tuple[str, str], tmp_path: Path
     spoken = invoke("api", "speak", "hello there, how are you", "-o", str(out), "--json")
     assert spoken.exit_code == 0, spoken.output
     assert json.loads(spoken.stdout)["bytes"] == out.stat().st_size > 0
+    # -o x.mp3 gets MP3 bytes even though the offline provider answers WAV (converted, and said so)
+    mp3 = tmp_path / "hi.mp3"
+    as_mp3 = invoke("api", "speak", "hello there", "-o", str(mp3), "--json")
+    assert as_mp3.exit_code == 0, as_mp3.output
+    record = json.loads(as_mp3.stdout)
+    assert record["content_type"] == "audio/mpeg" and record["path"] == str(mp3)
+    assert record["converted_from"] == record["received_content_type"] != "audio/mpeg"
+    import soundfile
+
+    assert soundfile.info(str(mp3)).format == "MP3" and record["bytes"] == mp3.stat().st_size
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("hi", ".hi"))) == ["hi.mp3", "hi.wav"]
     heard = invoke("api", "transcribe", str(out), "--json")
     assert heard.exit_code == 0, heard.output
     assert json.loads(heard.stdout)["duration_seconds"] > 0

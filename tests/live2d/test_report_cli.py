@@ -32,7 +32,7 @@ def test_generated_model_has_zero_errors_and_warnings(live2d_model: Path) -> Non
         assert report.ok and report.ok_strict
     m = report.model
     assert m.format == "cubism3" and m.moc_version == 3
-    assert m.counts == {"parts": 4, "deformers": 0, "drawables": 4, "parameters": 13}
+    assert m.counts == {"parts": 4, "deformers": 0, "drawables": 6, "parameters": 13}
     assert m.textures == [
         {"file": "Hiyori.256/texture_00.png", "width": 256, "height": 256, "format": "PNG", "mode": "RGBA"}
     ]

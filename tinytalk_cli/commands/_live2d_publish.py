@@ -74,10 +74,29 @@ def register(app: typer.Typer) -> None:
             typer.Option("--render/--static", help="Force rendering with the Cubism Core, or static images only. "
                          "Default: render when the render extra and a display/Xvfb are available."),
         ] = None,
+        fps: Annotated[int, typer.Option("--fps", min=1, max=50, help="Frames per simulated second.")] = 30,
+        max_seconds: Annotated[
+            float, typer.Option("--max-seconds", min=0.1, help="Cap on each clip (clips last the motion's "
+                                "Meta.Duration).")
+        ] = 6.0,
+        still_at: Annotated[
+            float | None,
+            typer.Option("--still-at", min=0.0, help="Take each still at this many seconds. Default: the motion's "
+                         "midpoint, or later if its fade-in and the pose fade take longer."),
+        ] = None,
+        width: Annotated[int, typer.Option("--width", min=16, max=4096, help="Frame width in pixels.")] = 400,
+        height: Annotated[int, typer.Option("--height", min=16, max=4096, help="Frame height in pixels.")] = 600,
+        motions: Annotated[
+            bool, typer.Option("--motions/--no-motions", help="Also render a still of every motion group/index.")
+        ] = True,
+        video: Annotated[
+            bool, typer.Option("--video/--no-video", help="Write an MP4 beside each GIF (needs imageio-ffmpeg).")
+        ] = True,
         json_: JsonOpt = False,
     ) -> None:
-        """Write preview images: the 7 emotions rendered headless (render extra), or a texture contact sheet
-        and a summary card.
+        """Preview a model: idle and every mapped emotion rendered by the Cubism Core on simulated time (stills,
+        GIFs at true speed, MP4s), a still of every motion, and index.html; or a texture contact sheet and a
+        summary card when it cannot render. Unmapped emotions are named, not errors.
 
         Example: tinytalk live2d preview ./Hiyori -o preview/
         """
@@ -89,7 +108,8 @@ def register(app: typer.Typer) -> None:
         if not path.exists():
             raise ValidationError(f"{path}: no such file or folder")
         try:
-            result = preview(path, out, render=render)
+            result = preview(path, out, render=render, fps=fps, max_seconds=max_seconds, still_at=still_at,
+                             width=width, height=height, motion_sheet=motions, video=video)  # fmt: skip
         except PreviewError as exc:
             raise ValidationError(str(exc)) from None
         if json_:
@@ -97,9 +117,13 @@ def register(app: typer.Typer) -> None:
             return
         if result.reason:
             warn(f"static preview only: {result.reason}")
+        if result.missing_emotions:
+            warn(f"emotions not mapped yet: {', '.join(result.missing_emotions)} (see docs/live2d.md)")
         for name in result.files:
             print(out / name)
-        info(f"{len(result.files)} image(s) in {out} ({result.mode})")
+        v = result.verdict
+        info(f"{len(result.files)} file(s) in {out} ({result.mode}); validation: {v.get('errors', 0)} errors, "
+             f"{v.get('warnings', 0)} warnings")
 
     @app.command("lipsync")
     def lipsync_cmd(

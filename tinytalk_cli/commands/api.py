@@ -303,20 +303,30 @@ def speak(
     session: Annotated[int | None, typer.Option("--session", "-s", help="Session id (usage log).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Text to speech, streamed to a file.
+    """Text to speech, streamed to a file in the format its extension names (.mp3, .wav, .ogg, .flac: converted
+    when the server sends another one).
 
     Example: tinytalk api speak "Great job!" -o praise.mp3
     """
-    from .._output import info, print_record
+    from tinytalk_sdk.audio_files import match_extension
+
+    from .._output import info, print_record, warn
 
     with _client(ctx) as client, _progress(f"downloading {output.name}") as progress:
         result = client.pipeline.speak(text=text, to=output, voice_id=voice, session_id=session,
                                        progress=progress)
-    record = {"path": str(output), "bytes": result.bytes_written, "content_type": result.content_type}
+    saved = match_extension(output, result.content_type)  # -o x.mp3 holds MP3, whatever the provider sent
+    record = {"path": str(saved.path), "bytes": saved.bytes, "content_type": saved.content_type,
+              "received_content_type": result.content_type, "converted_from": saved.converted_from}
+    if saved.renamed_from is not None:
+        warn(f"cannot convert {result.content_type} to {output.suffix}: wrote {saved.path} instead of {output}")
     if json_:
         print_record(record, fmt=output_format(json_))
+    elif saved.converted_from:
+        info(f"wrote {saved.bytes} bytes of {saved.content_type} to {saved.path} "
+             f"(converted from the {saved.converted_from} the server sent)")
     else:
-        info(f"wrote {result.bytes_written} bytes of {result.content_type} to {output}")
+        info(f"wrote {saved.bytes} bytes of {saved.content_type} to {saved.path}")
 
 
 @app.command("config")
