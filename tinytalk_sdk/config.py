@@ -68,6 +68,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("admin_user", "Name recorded as `changed_by` in audit rows (default: OS user)"),
     ]
 }
+# `[profiles.<name>.schema.<table>]`: the live column names of a PHP-made database (tinytalk_sdk.db.schema_map).
+SCHEMA_KEY = "schema"
 SECRET_KEYS = frozenset(k for k, s in SETTINGS.items() if s.secret)
 PROFILE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -150,6 +152,12 @@ class Config:
             register_secret(value)
         return value if value else default
 
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        """The profile's ``[schema]`` table (live column names), ``None`` when it has none."""
+        raw = self.file_values.get(SCHEMA_KEY)
+        return dict(raw) if isinstance(raw, dict) else None
+
     def require(self, key: str) -> str:
         value = self.get(key)
         if not value:
@@ -225,6 +233,10 @@ def load_config(
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [profiles.{name}] must be a table")
     for key in table:
+        if key == SCHEMA_KEY:
+            if not isinstance(table[key], dict):
+                raise ConfigError(f"{path}: [profiles.{name}.schema] must be a table of [schema.<table>] tables")
+            continue
         if key not in SETTINGS:
             raise ConfigError(f"{path}: [profiles.{name}] has unknown setting '{key}'")
     return Config(profile=name, path=path, file_values=dict(table), env=env)

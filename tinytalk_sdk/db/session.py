@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,11 +14,17 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
+    from .schema_map import SchemaMap
+
 __all__ = ["make_engine", "transaction"]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` with the settings TinyTalk needs (utf8mb4, UTC, SQLite foreign keys on)."""
+def make_engine(url: str, *, schema_map: Mapping[str, Any] | SchemaMap | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the settings TinyTalk needs (utf8mb4, UTC, SQLite foreign keys on).
+
+    ``schema_map`` (a profile's ``[schema]`` table, or a parsed :class:`~.schema_map.SchemaMap`) makes the
+    engine read and write the live column names of a database the PHP backend made.
+    """
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -64,6 +70,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
+    if schema_map is not None:
+        from .schema_map import SchemaMap as _Map
+        from .schema_map import install, parse_schema_map
+
+        install(engine, schema_map if isinstance(schema_map, _Map) else parse_schema_map(schema_map))
     return engine
 
 
