@@ -203,8 +203,8 @@ def expected_indexes(table: Table, live: dict[str, str] | None = None,
     return plain, sorted(unique)
 
 
-def _accept(finding: DriftFinding, reason: str | None) -> DriftFinding:
-    return DriftFinding(**{**asdict(finding), "accepted": reason}) if reason else finding
+def _accept(finding: DriftFinding, reason: str | bool | None) -> DriftFinding:
+    return DriftFinding(**{**asdict(finding), "accepted": reason}) if isinstance(reason, str) and reason else finding
 
 
 def _compare_table(table: Table, conn: Connection, inspector: Any, backend: str,

@@ -226,10 +226,9 @@ def install(engine: Engine, schema_map: SchemaMap) -> Engine:
     compiler_cls = dialect.statement_compiler
     mapped_compiler = type("Mapped" + compiler_cls.__name__, (_CompilerMixin, compiler_cls), {})
     # MySQL makes its preparer again on the first connect (ANSI_QUOTES detection): from this class.
-    dialect.preparer = mapped_preparer  # type: ignore[misc]
+    dialect.preparer = mapped_preparer
     dialect.identifier_preparer = mapped_preparer(dialect)
-    dialect.statement_compiler = mapped_compiler  # type: ignore[misc]
-    # DDL compiles its column expressions through the statement compiler of the same dialect.
+    dialect.statement_compiler = mapped_compiler
     return engine
 
 

@@ -96,4 +96,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
             f"{redact(str(exc.orig).splitlines()[0] if exc.orig else str(exc))}"
         ) from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"database error: {redact(str(exc).splitlines()[0])}") from None
+        orig = getattr(exc, "orig", None)
+        code = orig.args[0] if orig is not None and getattr(orig, "args", None) else None
+        # 1366: a utf8mb3/latin1 column of a PHP-made table refused emoji (or Korean, for latin1).
+        hint = ("the column's character set cannot hold this text; `tinytalk db adopt --plan --charset` "
+                "converts the table to utf8mb4") if code == 1366 else None
+        raise DatabaseError(f"database error: {redact(str(exc).splitlines()[0])}", hint=hint) from None
