@@ -199,8 +199,8 @@ class _CompilerMixin:
         return out
 
     def visit_on_duplicate_key_update(self, on_duplicate: Any, **kw: Any) -> str:
-        table = _base_table_name(getattr(self, "current_executable", None) and
-                                 getattr(self.current_executable, "table", None))  # type: ignore[attr-defined]
+        executable = getattr(self, "current_executable", None)
+        table = _base_table_name(getattr(executable, "table", None) if executable is not None else None)
         renames = self.preparer._tt_renames.get(table or "", {})
         saved = self.preparer
         self.preparer = _TableQuoter(saved, renames)
