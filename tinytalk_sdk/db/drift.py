@@ -242,7 +242,7 @@ def _compare_table(table: Table, conn: Connection, inspector: Any, backend: str,
                 found = _finding("type", name, f"{label}: type {got_spelled}, expected "
                                  f"{want_spelled}", column=col.name, expected=want_spelled, actual=got_spelled)
                 out.append(_accept(found, tolerant and accept_reason("type", want=want, have=have,
-                                                                     actual=got_spelled)))
+                                                                     actual=got_spelled, column=col.name)))
         # Primary keys are NOT NULL by definition; SQLite reports hand-made ones as nullable.
         if col.name not in pk_cols and bool(got["nullable"]) != bool(col.nullable):
             found = _finding("nullable", name, f"{label}: {_null(bool(got['nullable']))}, "

@@ -8,7 +8,8 @@ threshold. Evidence, each written into the reason of the line:
 - a name pattern (``last_login`` for ``last_login_at``, ``model_path`` for ``model_url``, ``is_loop`` for ``loop``);
 - a similar spelling (difflib ratio);
 - the same type family (integer, string, datetime, number); another family rules a column out;
-- the same position among the table's columns;
+- the same position among the table's columns; for the model's ``id``, the live primary key (``idx``);
+- the table's prefix (``user_name`` in ``users``), a hash spelled out (``token_sha256`` for ``token_hash``);
 - the values: ``$2y$`` bcrypt hashes for a ``*_hash`` PIN/password column.
 
 A live column of the model's own name but of another type family (PHP's ``assigned_by INT`` holding an
@@ -159,15 +160,27 @@ def _stem(name: str) -> str:
 
 
 def _score(col: Column[Any], live: dict[str, Any], model_pos: float, live_pos: float,
-           want_family: str, have_family: str, samples: list[str]) -> tuple[int, list[str]]:
+           want_family: str, have_family: str, samples: list[str], *, table: str,
+           live_pk: tuple[str, ...]) -> tuple[int, list[str]]:
     score, why = 0, []
     name, other = col.name, str(live["name"])
-    if other.lower() in KNOWN_NAMES.get(name, ()):
+    singular = table.removesuffix("s")
+    if col.primary_key and live_pk == (other,):
+        score += 6
+        why.append("the live primary key")
+    elif other.lower() in KNOWN_NAMES.get(name, ()):
         score += 6
         why.append(f"known PHP name for {name}")
     elif _stem(name) == _stem(other) or other.lower() in (_stem(name) + s for s in ("_path", "_file", "_time")):
         score += 4
         why.append(f"same name stem ({_stem(name)})")
+    elif other.lower() == f"{singular}_{name}":
+        score += 4
+        why.append(f"the table's prefix before {name}")
+    elif name.endswith("_hash") and other.lower().startswith(_stem(name)) and any(
+            w in other.lower() for w in ("sha", "hash", "digest")):
+        score += 4
+        why.append(f"named as a hash of {_stem(name)}")
     else:
         ratio = difflib.SequenceMatcher(None, name.lower(), other.lower()).ratio()
         if ratio >= 0.75:
@@ -217,6 +230,7 @@ def _suggest_table(table: Any, conn: Any, inspector: Any) -> TableSuggestion:
     def fam(type_: Any) -> str:
         return family(normalize_type(_spell(type_, dialect)))
 
+    live_pk = tuple(inspector.get_pk_constraint(table.name).get("constrained_columns") or ())
     claimed = {c.name for c in model_cols if c.name in by_name}
     unmatched = []
     for col in model_cols:
@@ -244,7 +258,8 @@ def _suggest_table(table: Any, conn: Any, inspector: Any) -> TableSuggestion:
             samples: list[str] = []
             if have_f == "string" and col.name.endswith("_hash"):
                 samples = sample_cache.setdefault(live["name"], _samples(conn, table.name, live["name"]))
-            score, why = _score(col, live, model_pos, positions[live["name"]], want_f, have_f, samples)
+            score, why = _score(col, live, model_pos, positions[live["name"]], want_f, have_f, samples,
+                                table=table.name, live_pk=live_pk)
             if score >= _THRESHOLD:
                 candidates.append((score, col.name, live["name"], why))
     taken_model: set[str] = set()

@@ -28,13 +28,20 @@ def family(key: tuple[Any, ...]) -> str:
     return _FAMILIES.get(str(key[0]), str(key[0]))
 
 
-def _type_reason(want: tuple[Any, ...], have: tuple[Any, ...], actual: str) -> str | None:
+# Columns whose values have one length whatever the model's width: bcrypt hashes, sha256 hex digests.
+_FIXED_WIDTH = {"pin_hash": 60, "password_hash": 60, "token_hash": 64}
+
+
+def _type_reason(want: tuple[Any, ...], have: tuple[Any, ...], actual: str, column: str | None) -> str | None:
     if family(want) != family(have):
         return None
     if want[0] == "varchar" and have[0] in ("varchar", "char") and (have[1] or 0) < (want[1] or 0):
+        width = _FIXED_WIDTH.get(column or "")
+        if width and (have[1] or 0) >= width:
+            return f"{actual} kept for PHP; the toolkit writes {width}-character values there"
         return None  # narrower: the toolkit would write values the column refuses
     if have[0] == "enum":
-        return f"{actual} kept for PHP; the toolkit writes the same values"
+        return f"{actual} kept for PHP; the toolkit's values must be among its members (strict mode refuses others)"
     if family(have) == "integer":
         return f"{actual} kept for PHP; its range holds every id and count the toolkit writes"
     if family(have) == "datetime":
@@ -45,11 +52,11 @@ def _type_reason(want: tuple[Any, ...], have: tuple[Any, ...], actual: str) -> s
 
 
 def accept_reason(kind: str, *, want: tuple[Any, ...] | None = None, have: tuple[Any, ...] | None = None,
-                  actual: str | None = None, live: dict[str, Any] | None = None,
+                  actual: str | None = None, column: str | None = None, live: dict[str, Any] | None = None,
                   model_nullable: bool | None = None, pk_unique: bool = False) -> str | None:
     """Why a finding of ``kind`` is acceptable on an adopted database, or ``None`` when it is not."""
     if kind == "type" and want is not None and have is not None:
-        return _type_reason(want, have, actual or "")
+        return _type_reason(want, have, actual or "", column)
     if kind == "precision":
         return "whole seconds kept for PHP; sub-second parts are dropped"
     if kind == "nullable" and live is not None:
