@@ -170,7 +170,9 @@ def test_killed_apply_resumes_then_everything_works(prod: Any, php_db: PhpDataba
 
     # A second run changes nothing.
     again = json.loads(_ok(prod("db", "adopt", "--apply", "--yes", "--json")).stdout)
-    assert again["ran"] == [] and _php_rows(php_db) == rows_before
+    assert again["ran"] == ["data:user_auth_tokens.token_hash"] and _php_rows(php_db) == rows_before
+    assert again["rows"] == {"data:user_auth_tokens.token_hash": 0}
+    assert backup.stat().st_mode & 0o077 == 0  # PIN hashes and clear tokens: private
 
     _administer(prod, php_db)
 
@@ -229,6 +231,9 @@ def _administer(prod: Any, db: PhpDatabase) -> None:
         ["정우", "NULL"]]
     found = json.loads(_ok(prod("members", "show", "php@example.kr", "--json")).stdout)
     assert found["locale"] == "ko" and found["is_active"]
+    # Running adoption again hashes the token PHP issued since (its data step runs every time).
+    again = json.loads(_ok(prod("db", "adopt", "--apply", "--yes", "--json")).stdout)
+    assert again["rows"] == {"data:user_auth_tokens.token_hash": 1}
 
 
 def test_serve_on_the_adopted_database(prod: Any, php_db: PhpDatabase, isolated_env: Path,

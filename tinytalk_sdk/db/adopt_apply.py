@@ -142,9 +142,11 @@ def backup_database(engine: Engine, folder: Path, *, client: str | None = None,
     the driver). The password reaches the client through ``MYSQL_PWD``, never its command line.
     """
     url = engine.url
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp_ = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{url.database}-{stamp_}.sql"
+    # The dump holds PIN hashes and PHP's clear tokens: private from its first byte (the client keeps the mode).
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     client = _dump_client() if client is None else client
     if client:
         args = [client, "--single-transaction", "--quick", "--no-tablespaces", "--skip-lock-tables",
@@ -155,7 +157,6 @@ def backup_database(engine: Engine, folder: Path, *, client: str | None = None,
         done = run(args, env=env, capture_output=True, timeout=3600)
         if done.returncode == 0:
             return path, f"{Path(client).name} --single-transaction"
-        path.unlink(missing_ok=True)
         # A client that cannot reach the server (TLS demands, old auth plugin): fall back to the driver.
     _driver_dump(engine, path)
     return path, "SQL dump through the driver"
@@ -208,7 +209,9 @@ def apply_adoption(engine: Engine, plan: AdoptPlan, *, backup_dir: Path, dump_cl
             _record(engine, "backup", "backup", "done", detail=f"{backup}\t{method}")
         result = ApplyResult(database=describe_url(engine), backup=backup, backup_method=method, resumed=resumed)
         for step in plan.steps:
-            if done.get(step.id, {}).get("status") == "done":
+            # Data steps run every time (their WHERE finds only rows still to fill): PHP keeps writing clear
+            # tokens after adoption, and running `db adopt --apply` again hashes the new ones.
+            if step.kind != "data" and done.get(step.id, {}).get("status") == "done":
                 result.already.append(step.id)
                 continue
             with engine.connect() as conn:
