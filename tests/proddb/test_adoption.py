@@ -27,41 +27,37 @@ pytestmark = pytest.mark.mariadb
 
 PHP_TOKEN = "8f14e45fceea167a5a36dedd4bea2543a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
-# PHP's own columns (what its code selects and inserts), table by table.
-PHP_COLUMNS = {
-    "users": ["id", "email", "pin", "name", "nickname", "level", "birth_year", "school_name", "class_name",
-              "is_active", "created_at", "updated_at", "last_login", "profile_image"],
-    "user_auth_tokens": ["id", "user_id", "token", "device_name", "created_at", "expires_at"],
-    "ai_personas": ["id", "name", "title", "description", "prompt", "version", "temperature", "is_default"],
-    "chat_messages": ["id", "session_id", "sender", "message", "audio_url", "created_at"],
-    "api_usage_logs": ["id", "user_id", "service", "endpoint", "tokens_in", "tokens_out", "latency_ms",
-                       "status_code", "created_at"],
-    "admin_settings": ["id", "setting_name", "setting_value"],
-    "student_character_assignments": ["id", "user_id", "character_id", "assigned_by"],
-    "old_user_points": ["user_id", "points"],
-}
-
-
 def _ok(result: Any) -> Any:
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return result
 
 
-def _php_column_defs(db: PhpDatabase) -> dict[str, list[str]]:
+def _columns_now(db: PhpDatabase) -> dict[str, list[str]]:
+    """Every table's columns as they are: before adoption, all of them are PHP's."""
     out: dict[str, list[str]] = {}
-    for table, cols in PHP_COLUMNS.items():
+    for table, column in db.rows("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+                                 "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION"):
+        out.setdefault(table, []).append(column)
+    return out
+
+
+def _php_column_defs(db: PhpDatabase, columns: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for table, cols in columns.items():
         listed = ", ".join(f"'{c}'" for c in cols)
         out[table] = [" ".join(r) for r in db.rows(
             "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, IFNULL(COLUMN_DEFAULT, '-'), "
-            "IFNULL(CHARACTER_SET_NAME, '-'), EXTRA FROM information_schema.COLUMNS "
+            "IFNULL(CHARACTER_SET_NAME, '-'), IFNULL(COLLATION_NAME, '-'), EXTRA, COLUMN_COMMENT "
+            "FROM information_schema.COLUMNS "
             f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}' "
             f"AND COLUMN_NAME IN ({listed}) ORDER BY ORDINAL_POSITION")]
     return out
 
 
-def _php_rows(db: PhpDatabase) -> dict[str, str]:
+def _php_rows(db: PhpDatabase, columns: dict[str, list[str]]) -> dict[str, str]:
+    """A dump of PHP's columns, every row, table by table (ordered by the first column)."""
     return {t: db.sql(f"SELECT {', '.join(f'`{c}`' for c in cols)} FROM `{t}` ORDER BY 1")
-            for t, cols in PHP_COLUMNS.items()}
+            for t, cols in columns.items()}
 
 
 def test_suggest_reasons_from_the_live_database(prod: Any) -> None:
@@ -114,6 +110,15 @@ def test_adopt_refuses_without_a_map(prod: Any) -> None:
     assert result.exit_code == 3 and "no [schema] map" in result.stderr
 
 
+def test_a_typo_in_the_map_is_refused(prod: Any, isolated_env: Path) -> None:
+    config = isolated_env / "config" / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '[profiles.prod.schema.users]\npin_hash = "pinn"\n',
+                      encoding="utf-8")
+    result = prod("db", "adopt", "--plan")
+    assert result.exit_code == 4
+    assert 'pin_hash = "pinn": users has no column \'pinn\'' in result.stderr
+
+
 def _journal_done(db: PhpDatabase) -> int:
     try:
         rows = db.rows("SELECT COUNT(*) FROM tinytalk_adoption_steps WHERE status = 'done'")
@@ -124,7 +129,9 @@ def _journal_done(db: PhpDatabase) -> int:
 
 def test_killed_apply_resumes_then_everything_works(prod: Any, php_db: PhpDatabase, isolated_env: Path) -> None:
     _ok(prod("db", "map", "suggest", "--write"))
-    defs_before, rows_before = _php_column_defs(php_db), _php_rows(php_db)
+    php_columns = _columns_now(php_db)
+    assert len(php_columns) == 13 and "pin" in php_columns["users"]
+    defs_before, rows_before = _php_column_defs(php_db, php_columns), _php_rows(php_db, php_columns)
     assert prod("db", "check").exit_code == 8
 
     # A real process, killed with SIGKILL between two steps (a pause after each lets us aim).
@@ -159,18 +166,23 @@ def test_killed_apply_resumes_then_everything_works(prod: Any, php_db: PhpDataba
     assert _ok(prod("db", "status", "--json")) and json.loads(prod("db", "status", "--json").stdout)["up_to_date"]
 
     # PHP's columns and rows: unchanged, but for the one step that says so (token may now be NULL).
-    defs_after = _php_column_defs(php_db)
+    defs_after = _php_column_defs(php_db, php_columns)
     assert {t: d for t, d in defs_after.items() if t != "user_auth_tokens"} == \
         {t: d for t, d in defs_before.items() if t != "user_auth_tokens"}
     changed = set(defs_after["user_auth_tokens"]) ^ set(defs_before["user_auth_tokens"])
     assert {c.split()[0] for c in changed} == {"token"}
-    assert _php_rows(php_db) == rows_before
+    assert _php_rows(php_db, php_columns) == rows_before
     token_hash = php_db.rows(f"SELECT token_hash FROM user_auth_tokens WHERE token = '{PHP_TOKEN}'")[0][0]
     assert token_hash == hashlib.sha256(PHP_TOKEN.encode()).hexdigest()
 
+    # Suggesting again on the adopted database proposes the same map (the derived token_hash included).
+    again_map = json.loads(_ok(prod("db", "map", "suggest", "--json")).stdout)["schema"]
+    assert {t: m for t, m in again_map.items() if m} == json.loads(
+        _ok(prod("db", "map", "show", "--json")).stdout)["map"]
+
     # A second run changes nothing.
     again = json.loads(_ok(prod("db", "adopt", "--apply", "--yes", "--json")).stdout)
-    assert again["ran"] == ["data:user_auth_tokens.token_hash"] and _php_rows(php_db) == rows_before
+    assert again["ran"] == ["data:user_auth_tokens.token_hash"] and _php_rows(php_db, php_columns) == rows_before
     assert again["rows"] == {"data:user_auth_tokens.token_hash": 0}
     assert backup.stat().st_mode & 0o077 == 0  # PIN hashes and clear tokens: private
 
@@ -311,9 +323,10 @@ def test_backup_through_the_driver_restores(php_db: PhpDatabase, tmp_path: Path)
     copy = copy_url.rsplit("/", 1)[1].split("?")[0]
     try:
         run_client(php_db.server, copy, dump)
-        for table, cols in PHP_COLUMNS.items():
-            listed = ", ".join(f"`{c}`" for c in cols)
-            assert run_client(php_db.server, copy, f"SELECT {listed} FROM `{table}` ORDER BY 1") == \
-                php_db.sql(f"SELECT {listed} FROM `{table}` ORDER BY 1")
+        restored = PhpDatabase(server=php_db.server, url=copy_url, name=copy)
+        columns = _columns_now(php_db)
+        assert _columns_now(restored) == columns
+        assert _php_rows(restored, columns) == _php_rows(php_db, columns)
+        assert _php_column_defs(restored, columns) == _php_column_defs(php_db, columns)
     finally:
         php_db.server.drop_database(copy)

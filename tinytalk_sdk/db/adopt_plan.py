@@ -169,6 +169,11 @@ def _table_steps(table: Table, conn: Connection, inspector: Any, smap: SchemaMap
     col_steps: list[Step] = []
     for col in table.columns:
         target = live[col.name]
+        if target not in live_cols and target != col.name and not target.startswith("tt_"):
+            # A typo in the map must not become a new column PHP can see (and the toolkit read empty).
+            raise ValidationError(f"[schema.{name}] {col.name} = \"{target}\": {name} has no column '{target}'",
+                                  hint="`tinytalk db map suggest` lists the live columns; an added column of the "
+                                       "toolkit's own is spelled tt_<name>")
         if target not in live_cols:
             col_steps.append(Step(f"add_column:{name}.{target}", "add_column", name,
                                   f"add {name}.{target} for the toolkit's {col.name}",

@@ -246,6 +246,16 @@ def _suggest_table(table: Any, conn: Any, inspector: Any) -> TableSuggestion:
         else:
             out.same.append(col.name)
     free = [c for c in live_cols if c["name"] not in claimed]
+    if "token_hash" in out.same:
+        # Adopted before: token_hash is the added column, still filled from PHP's clear token column.
+        clear = next((c["name"] for c in free if c["name"].lower() in KNOWN_NAMES["token_hash"]
+                      and _is_clear_token(c["name"])), None)
+        if clear:
+            out.same.remove("token_hash")
+            out.mapped.append(ColumnGuess("token_hash", "token_hash", (
+                f"added by an earlier adoption; {clear} still holds PHP's clear tokens, hashed into it by the "
+                "data step",), kind="derived", source=clear))
+            free = [c for c in free if c["name"] != clear]
     positions = {c["name"]: i / max(len(live_cols) - 1, 1) for i, c in enumerate(live_cols)}
     candidates: list[tuple[int, str, str, list[str]]] = []
     sample_cache: dict[str, list[str]] = {}
