@@ -163,7 +163,8 @@ def test_killed_apply_resumes_then_everything_works(prod: Any, php_db: PhpDataba
     check = json.loads(_ok(prod("db", "check", "--json")).stdout)
     assert check["ok"] and check["mapped"] and len(check["accepted"]) > 20
     assert all(a["accepted"] for a in check["accepted"])
-    assert _ok(prod("db", "status", "--json")) and json.loads(prod("db", "status", "--json").stdout)["up_to_date"]
+    assert json.loads(_ok(prod("db", "status", "--json")).stdout)["up_to_date"]
+    assert json.loads(_ok(prod("db", "upgrade", "--json")).stdout)["applied"] == []  # works from then on
 
     # PHP's columns and rows: unchanged, but for the one step that says so (token may now be NULL).
     defs_after = _php_column_defs(php_db, php_columns)
