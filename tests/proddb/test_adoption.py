@@ -270,6 +270,21 @@ def test_serve_on_the_adopted_database(prod: Any, php_db: PhpDatabase, isolated_
                        "WHERE user_id = 2 ORDER BY id DESC LIMIT 1") == [["1", "1"]]
     assert php_db.rows("SELECT last_login IS NOT NULL FROM users WHERE id = 2") == [["1"]]
 
+    # A pupil's turn through the SDK: the rows land in PHP's tables, under PHP's column names.
+    from tinytalk_sdk import TinyTalk
+
+    with TinyTalk(base_url=server.base_url) as client:
+        client.auth.login(email="jiho@example.kr", pin="1234")
+        session = client.sessions.create(title="날씨 ☀️", response_mode="text").session
+        client.pipeline.feedback(message="I goed to school.", session_id=session.id)
+    assert php_db.rows(f"SELECT title, `mode`, session_date IS NOT NULL FROM chat_sessions WHERE id = {session.id}"
+                       ) == [["날씨 ☀️", "text", "1"]]
+    assert [r[0] for r in php_db.rows(f"SELECT sender FROM chat_messages WHERE session_id = {session.id} "
+                                      "ORDER BY id")] == ["user", "assistant"]
+    logged = php_db.rows(f"SELECT service, endpoint, tokens_in > 0 FROM api_usage_logs WHERE user_id = 3 "
+                         f"AND session_id = {session.id}")
+    assert logged and all(r[2] == "1" for r in logged), logged
+
 
 OTHER_SHAPE = """
 CREATE TABLE users (idx INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, user_email VARCHAR(200) NOT NULL,
@@ -318,6 +333,16 @@ def test_backup_through_the_driver_restores(php_db: PhpDatabase, tmp_path: Path)
     path, method = backup_database(engine, tmp_path, client="")
     engine.dispose()
     assert method == "SQL dump through the driver"
+    assert path.stat().st_mode & 0o077 == 0
+    # A client that fails (TLS demands, an old auth plugin) falls back to the driver and says why.
+    failing = tmp_path / "mysqldump"
+    failing.write_text("#!/bin/sh\necho 'mysqldump: Got error: 2026: TLS/SSL error' >&2\nexit 2\n")
+    failing.chmod(0o755)
+    engine = make_engine(php_db.url)
+    again, why = backup_database(engine, tmp_path / "second", client=str(failing))
+    engine.dispose()
+    assert why == "SQL dump through the driver (mysqldump failed: mysqldump: Got error: 2026: TLS/SSL error)"
+    assert "CREATE TABLE `users`" in again.read_text(encoding="utf-8")
     dump = path.read_text(encoding="utf-8")
     assert "ENGINE=MyISAM" in dump and "민준🦊" in dump
     copy_url = php_db.server.create_database()

@@ -158,6 +158,11 @@ def backup_database(engine: Engine, folder: Path, *, client: str | None = None,
         if done.returncode == 0:
             return path, f"{Path(client).name} --single-transaction"
         # A client that cannot reach the server (TLS demands, old auth plugin): fall back to the driver.
+        from .._redact import redact
+
+        lines = (done.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        _driver_dump(engine, path)
+        return path, f"SQL dump through the driver ({Path(client).name} failed: {redact(lines[0] if lines else '?')})"
     _driver_dump(engine, path)
     return path, "SQL dump through the driver"
 
