@@ -288,8 +288,9 @@ def test_serve_on_the_adopted_database(prod: Any, php_db: PhpDatabase, isolated_
 
 OTHER_SHAPE = """
 CREATE TABLE users (idx INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, user_email VARCHAR(200) NOT NULL,
-  passcode CHAR(60) NOT NULL, user_name VARCHAR(100) NOT NULL, nickname VARCHAR(50) NULL,
-  regdate DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, deleted_at DATETIME NULL, UNIQUE KEY (user_email))
+  passcode CHAR(60) NOT NULL, user_name VARCHAR(100) NOT NULL, nickName VARCHAR(50) NULL,
+  regdate DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, lastLoginAt DATETIME NULL, deleted_at DATETIME NULL,
+  UNIQUE KEY (user_email))
   ENGINE=MyISAM DEFAULT CHARSET=utf8;
 CREATE TABLE user_auth_tokens (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL,
   token_sha256 CHAR(64) NOT NULL, expires DATETIME NOT NULL, KEY (user_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
@@ -305,7 +306,8 @@ def test_a_shape_the_fixture_never_had(prod: Any, php_db: PhpDatabase) -> None:
         r[0] for r in php_db.rows("SHOW TABLES")) + "; SET FOREIGN_KEY_CHECKS = 1;" + OTHER_SHAPE)
     found = json.loads(_ok(prod("db", "map", "suggest", "--write", "--json")).stdout)
     assert found["schema"]["users"] == {"id": "idx", "email": "user_email", "pin_hash": "passcode",
-                                        "name": "user_name", "created_at": "regdate"}
+                                        "name": "user_name", "nickname": "nickName", "created_at": "regdate",
+                                        "last_login_at": "lastLoginAt"}
     assert found["schema"]["user_auth_tokens"] == {"token_hash": "token_sha256", "expires_at": "expires"}
     assert found["schema"]["admin_settings"] == {"setting_key": "key", "setting_value": "value"}
     users = next(t for t in found["tables"] if t["table"] == "users")

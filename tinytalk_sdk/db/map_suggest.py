@@ -37,8 +37,10 @@ KNOWN_NAMES: dict[str, tuple[str, ...]] = {
     "token_hash": ("token", "auth_token", "access_token", "api_token", "bearer_token"),
     "last_login_at": ("last_login", "last_login_time", "last_login_date", "last_seen", "login_at"),
     "last_used_at": ("last_used", "used_at", "last_seen", "last_access"),
-    "created_at": ("created", "create_time", "created_on", "date_created", "reg_date", "regdate", "created_date"),
-    "updated_at": ("updated", "modified", "modified_at", "update_time", "updated_on", "last_modified"),
+    "created_at": ("created", "create_time", "created_on", "date_created", "reg_date", "regdate", "created_date",
+                   "reg_dt", "created_dt", "insert_date", "wdate"),
+    "updated_at": ("updated", "modified", "modified_at", "update_time", "updated_on", "last_modified", "upd_dt",
+                   "mod_dt", "update_date"),
     "deleted_at": ("deleted", "deleted_on", "removed_at"),
     "is_active": ("active", "enabled", "is_enabled", "use_yn"),
     "setting_key": ("setting_name", "name", "key", "setting", "config_key", "option_name", "skey"),
@@ -152,8 +154,13 @@ class MapSuggestion:
                 "tables": [t.to_dict() for t in self.tables], "extra_tables": self.extra_tables}
 
 
+def _snake(name: str) -> str:
+    """``lastLoginAt`` → ``last_login_at``: PHP code written in camelCase names its columns so too."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def _stem(name: str) -> str:
-    name = name.lower().removeprefix("is_")
+    name = _snake(name).removeprefix("is_")
     for suffix in _SUFFIXES:
         name = name.removesuffix(suffix)
     return name
@@ -163,7 +170,7 @@ def _score(col: Column[Any], live: dict[str, Any], model_pos: float, live_pos: f
            want_family: str, have_family: str, samples: list[str], *, table: str,
            live_pk: tuple[str, ...]) -> tuple[int, list[str]]:
     score, why = 0, []
-    name, other = col.name, str(live["name"])
+    name, other = col.name, _snake(str(live["name"]))
     singular = table.removesuffix("s")
     if col.primary_key and live_pk == (other,):
         score += 6
@@ -171,6 +178,9 @@ def _score(col: Column[Any], live: dict[str, Any], model_pos: float, live_pos: f
     elif other.lower() in KNOWN_NAMES.get(name, ()):
         score += 6
         why.append(f"known PHP name for {name}")
+    elif other == name:
+        score += 6
+        why.append(f"the same name spelled {live['name']}")
     elif _stem(name) == _stem(other) or other.lower() in (_stem(name) + s for s in ("_path", "_file", "_time")):
         score += 4
         why.append(f"same name stem ({_stem(name)})")
@@ -293,6 +303,9 @@ def _suggest_table(table: Any, conn: Any, inspector: Any) -> TableSuggestion:
             reason = "PHP marks removal with deleted_at; added with default 1"
         elif col.name == "deleted_at" and "is_active" in by_name:
             reason = "PHP marks removal with is_active; the toolkit's deleted_at starts empty"
+        elif col.name == "is_active" and "status" in by_name and "'active'" in str(by_name["status"]["type"]).lower():
+            reason = ("PHP keeps activity in status (ENUM with 'active'): added with default 1, it does not follow "
+                      "PHP's status; check deactivated members by hand")
         out.to_add.append({"column": col.name, "type": _spell(col.type, dialect), "reason": reason})
     mapped_live = {g.live for g in out.mapped} | set(out.same)
     out.php_only = [c["name"] for c in live_cols if c["name"] not in mapped_live]
