@@ -157,8 +157,7 @@ def test_killed_apply_resumes_then_everything_works(prod: Any, php_db: PhpDataba
     # The plan is made again from the live database, so steps done before the kill are not in it (or are
     # found done in the journal): none runs twice.
     assert not set(resumed["ran"]) & done_ids and resumed["ran"][-1] == "stamp"
-    assert resumed["rows"] == {"data:user_auth_tokens.token_hash": 2} or "data:user_auth_tokens.token_hash" \
-        in resumed["already_done"]
+    assert resumed["rows"]["data:user_auth_tokens.token_hash"] in (0, 2)  # 0 when it ran before the kill
 
     check = json.loads(_ok(prod("db", "check", "--json")).stdout)
     assert check["ok"] and check["mapped"] and len(check["accepted"]) > 20
