@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test check install dev clean docs
+.PHONY: demo test check install dev clean docs provision-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ install: $(STAMP)
 dev: $(DEVSTAMP)
 
 # The main job on embedded defaults: a fresh SQLite database in a temp folder, migrated, example data,
-# the local API server, a local CDN folder, offline providers.
-demo: $(STAMP)
+# the local API server, a local CDN folder, offline providers. provision-demo first (it never fails):
+# python3-venv and espeak-ng with apt as root on Debian; a step whose engine is missing is skipped.
+provision-demo:
+	@PYTHON=$(PYTHON) bash scripts/provision-demo.sh
+
+demo: provision-demo $(STAMP)
 	@d=$$(mktemp -d -t tinytalk-demo-XXXXXX); \
 	echo "demo folder: $$d" >&2; \
 	TINYTALK_CONFIG_DIR=$$d/config TINYTALK_DATA_DIR=$$d/data $(BIN)/tinytalk demo

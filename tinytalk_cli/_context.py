@@ -40,7 +40,7 @@ class AppContext:
         if self._engine is None:
             from tinytalk_sdk.db import make_engine
 
-            self._engine = make_engine(self.config.database_url)
+            self._engine = make_engine(self.config.database_url, schema_map=self.config.schema)
         return self._engine
 
     @property

@@ -68,6 +68,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("admin_user", "Name recorded as `changed_by` in audit rows (default: OS user)"),
     ]
 }
+# `[profiles.<name>.schema.<table>]`: the live column names of a PHP-made database (tinytalk_sdk.db.schema_map).
+SCHEMA_KEY = "schema"
 SECRET_KEYS = frozenset(k for k, s in SETTINGS.items() if s.secret)
 PROFILE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -150,6 +152,12 @@ class Config:
             register_secret(value)
         return value if value else default
 
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        """The profile's ``[schema]`` table (live column names), ``None`` when it has none."""
+        raw = self.file_values.get(SCHEMA_KEY)
+        return dict(raw) if isinstance(raw, dict) else None
+
     def require(self, key: str) -> str:
         value = self.get(key)
         if not value:
@@ -225,6 +233,10 @@ def load_config(
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [profiles.{name}] must be a table")
     for key in table:
+        if key == SCHEMA_KEY:
+            if not isinstance(table[key], dict):
+                raise ConfigError(f"{path}: [profiles.{name}.schema] must be a table of [schema.<table>] tables")
+            continue
         if key not in SETTINGS:
             raise ConfigError(f"{path}: [profiles.{name}] has unknown setting '{key}'")
     return Config(profile=name, path=path, file_values=dict(table), env=env)
@@ -232,8 +244,6 @@ def load_config(
 
 def write_setting(cfg: Config, key: str, value: str | None, *, use_keyring: bool = False) -> str:
     """Set (or with ``value=None`` unset) one setting in the profile. Returns where it was stored."""
-    import tomli_w
-
     setting = _check_key(key)
     if cfg.profile and not set(cfg.profile) <= PROFILE_NAME_CHARS:
         raise ValidationError(f"profile name '{cfg.profile}' may use a-z, 0-9, '-' and '_' only")
@@ -256,6 +266,29 @@ def write_setting(cfg: Config, key: str, value: str | None, *, use_keyring: bool
         table.pop(key, None)
     else:
         table[key] = value
+    _write_file(cfg, data)
+    if value is None:
+        cfg.file_values.pop(key, None)
+    else:
+        cfg.file_values[key] = value
+    return "file"
+
+
+def write_schema(cfg: Config, schema: Mapping[str, Any]) -> Path:
+    """Store a schema map as the profile's ``[profiles.<name>.schema]`` (replacing any). Returns the file."""
+    if cfg.profile and not set(cfg.profile) <= PROFILE_NAME_CHARS:
+        raise ValidationError(f"profile name '{cfg.profile}' may use a-z, 0-9, '-' and '_' only")
+    data = _read_file(cfg.path)
+    table = data.setdefault("profiles", {}).setdefault(cfg.profile, {})
+    table[SCHEMA_KEY] = {t: dict(cols) for t, cols in schema.items()}
+    _write_file(cfg, data)
+    cfg.file_values[SCHEMA_KEY] = table[SCHEMA_KEY]
+    return cfg.path
+
+
+def _write_file(cfg: Config, data: dict[str, Any]) -> None:
+    import tomli_w
+
     tmp = cfg.path.with_suffix(".toml.tmp")
     try:
         cfg.path.parent.mkdir(parents=True, exist_ok=True)
@@ -271,8 +304,3 @@ def write_setting(cfg: Config, key: str, value: str | None, *, use_keyring: bool
             f"{cfg.path}: cannot write the config file ({exc.strerror or exc.__class__.__name__})",
             hint="check TINYTALK_CONFIG_DIR and the folder's permissions",
         ) from None
-    if value is None:
-        cfg.file_values.pop(key, None)
-    else:
-        cfg.file_values[key] = value
-    return "file"

@@ -59,7 +59,7 @@ def check_database(config: Config) -> Check:
     from .db import make_engine
     from .db.migrate import sqlite_file_missing, status
 
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, schema_map=config.schema)
     try:
         if engine.dialect.name == "sqlite" and sqlite_file_missing(engine):
             return Check("database", "fail", f"{redact(config.database_url)} does not exist: run `tinytalk db init`")

@@ -14,7 +14,7 @@ from .._context import get_ctx, output_format
 from .._options import CsvOpt, DryRunOpt, JsonOpt, YesOpt
 
 app = typer.Typer(
-    help="Database: init, upgrade, status, check (drift against the models), stamp.\n\n"
+    help="Database: init, upgrade, status, check (drift against the models), stamp, map, adopt.\n\n"
     "Example: tinytalk --profile prod db check --json",
     no_args_is_help=True,
 )
@@ -123,8 +123,13 @@ def check(ctx: typer.Context, json_: JsonOpt = False, csv_: CsvOpt = False) -> N
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.summary().items()))
         raise SchemaDriftError(
             f"{len(report.findings)} drift findings in {report.database} ({counts})",
-            hint="the findings list what differs; fix the database by hand or with a migration",
+            hint="the findings list what differs; on the PHP-made database: `tinytalk db map suggest`, "
+            "then `tinytalk db adopt --plan` (docs/production-database.md)",
         )
+    if report.mapped:
+        info(f"no drift: {report.database} matches the models through the schema map; "
+             f"{len(report.accepted)} differences kept for PHP (`--json` lists them with the reason)")
+        return
     info(f"no drift: {report.database} matches the models")
 
 
@@ -163,3 +168,13 @@ def stamp_(
         print_json({"stamped": target, "previous": before})
     else:
         info(f"recorded revision {target} (was {before or 'none'})")
+
+
+def _register_adoption() -> None:
+    from .db_adopt import adopt, map_app
+
+    app.add_typer(map_app, name="map")
+    app.command("adopt")(adopt)
+
+
+_register_adoption()

@@ -19,6 +19,8 @@ class DemoEnv:
     quiet: bool = False
     facts: dict[str, Any] = field(default_factory=dict)
     results: list[dict[str, Any]] = field(default_factory=list)
+    # What the demo left out because this machine lacks an engine: {"step", "what", "reason"}.
+    skipped: list[dict[str, str]] = field(default_factory=list)
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def heading(self, title: str) -> None:
@@ -40,6 +42,20 @@ class DemoEnv:
             from .._output import err_console
 
             err_console().print(renderable)
+
+    def missing_engine(self, binary: str, *, step: str, what: str) -> bool:
+        """True (after one line saying so) when the offline engine ``binary`` is not on PATH."""
+        import shutil
+
+        if shutil.which(binary):
+            return False
+        reason = f"{binary} is not installed (apt-get install {binary}, or `make demo` as root on Debian)"
+        self.skipped.append({"step": step, "what": what, "reason": reason})
+        if not self.quiet:
+            from .._output import warn
+
+            warn(f"skipped {what}: {reason}")
+        return True
 
     def on_close(self, fn: Callable[[], None]) -> None:
         self._cleanups.append(fn)

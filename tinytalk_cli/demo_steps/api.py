@@ -52,12 +52,13 @@ def run(env: DemoEnv) -> None:
         env.say(f'tutor (streamed, {len(parts)} chunks, first after {stream.ttft or 0:.3f}s): "{answer}"')
         env.say(f"emotion for the avatar: {done.emotion if done else '?'}")
 
-        audio = work / "answer.wav"
-        spoken = client.pipeline.speak(text=answer, to=audio, session_id=session.id)
-        env.say(f"TTS: {spoken.bytes_written} bytes of {spoken.content_type} → {audio}")
+        if not env.missing_engine("espeak-ng", step="api", what="TTS of the answer and STT of that audio"):
+            audio = work / "answer.wav"
+            spoken = client.pipeline.speak(text=answer, to=audio, session_id=session.id)
+            env.say(f"TTS: {spoken.bytes_written} bytes of {spoken.content_type} → {audio}")
 
-        heard = client.pipeline.transcribe(audio, session_id=session.id)
-        env.say(f'STT of that audio (pocketsphinx, offline, rough on synthetic speech): "{heard.text}"')
+            heard = client.pipeline.transcribe(audio, session_id=session.id)
+            env.say(f'STT of that audio (pocketsphinx, offline, rough on synthetic speech): "{heard.text}"')
         env.facts["api_session_id"] = session.id
 
     engine = env.app.engine

@@ -19,6 +19,8 @@ def run(env: DemoEnv) -> None:
 
     from tinytalk_sdk.smoke import run_smoke
 
+    if env.missing_engine("espeak-ng", step="smoke", what="the smoke turn (its TTS and lip-sync stages)"):
+        return
     api_url = env.facts.get("api_url")
     # Without the server step (`demo --only smoke`) the smoke run starts its own local server.
     report = run_smoke(env.app.config, target="api", avatar="replika", api_url=api_url,

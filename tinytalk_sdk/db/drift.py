@@ -15,6 +15,10 @@ names differ and MySQL spells types its own way. The comparison is therefore by 
 Finding kinds: ``missing_table``, ``extra_table``, ``missing_column``, ``extra_column``, ``type``,
 ``precision``, ``nullable``, ``primary_key``, ``missing_index``, ``missing_unique``, ``charset``
 (MySQL: table or text column not utf8mb4), ``engine`` (MySQL: not InnoDB).
+
+On a database the PHP backend made, the engine's schema map (:mod:`.schema_map`) says which live column
+holds each model column; the comparison follows it, and the differences an adopted database keeps for PHP
+(:mod:`.tolerance`) are listed under ``accepted`` with their reason instead of as findings.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Table
     from sqlalchemy.engine import Dialect
+
+    from .schema_map import SchemaMap
 
 __all__ = ["KINDS", "DriftFinding", "DriftReport", "check_drift", "normalize_type"]
 
@@ -47,6 +53,8 @@ KINDS: tuple[str, ...] = (
 
 # Tables that are ours but not models: Alembic's bookkeeping.
 _IGNORED_TABLES = frozenset({"alembic_version"})
+# The toolkit's own bookkeeping beside the models: `db adopt`'s step journal.
+_TOOLKIT_TABLES = frozenset({"tinytalk_adoption_steps"})
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,14 @@ class DriftFinding:
     expected: str | None
     actual: str | None
     message: str
+    # Set on an adopted database when the toolkit lives with this difference: why.
+    accepted: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+        out = asdict(self)
+        if out["accepted"] is None:
+            del out["accepted"]
+        return out
 
 
 @dataclass
@@ -70,6 +83,8 @@ class DriftReport:
     database: str
     backend: str
     findings: list[DriftFinding] = field(default_factory=list)
+    accepted: list[DriftFinding] = field(default_factory=list)
+    mapped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -95,6 +110,7 @@ class DriftReport:
             "count": len(self.findings),
             "summary": self.summary(),
             "findings": [f.to_dict() for f in self.findings],
+            **({"mapped": True, "accepted": [f.to_dict() for f in self.accepted]} if self.mapped else {}),
         }
 
 
@@ -170,33 +186,46 @@ def _null(nullable: bool) -> str:
     return "NULL" if nullable else "NOT NULL"
 
 
-def _expected_indexes(table: Table) -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, tuple[str, ...]]]]:
-    """(plain indexes, unique sets) the models declare, each as (name, columns)."""
+def expected_indexes(table: Table, live: dict[str, str] | None = None,
+                     ) -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, tuple[str, ...]]]]:
+    """(plain indexes, unique sets) the models declare, each as (name, live columns)."""
     from sqlalchemy import UniqueConstraint
 
+    names = live or {}
     plain: list[tuple[str, tuple[str, ...]]] = []
     unique: list[tuple[str, tuple[str, ...]]] = []
     for ix in sorted(table.indexes, key=lambda i: str(i.name)):
-        cols = tuple(c.name for c in ix.columns)
+        cols = tuple(names.get(c.name, c.name) for c in ix.columns)
         (unique if ix.unique else plain).append((str(ix.name), cols))
     for cons in table.constraints:
         if isinstance(cons, UniqueConstraint):
-            unique.append((str(cons.name), tuple(c.name for c in cons.columns)))
+            unique.append((str(cons.name), tuple(names.get(c.name, c.name) for c in cons.columns)))
     return plain, sorted(unique)
 
 
-def _compare_table(table: Table, conn: Connection, inspector: Any, backend: str) -> list[DriftFinding]:
+def _accept(finding: DriftFinding, reason: str | bool | None) -> DriftFinding:
+    return DriftFinding(**{**asdict(finding), "accepted": reason}) if isinstance(reason, str) and reason else finding
+
+
+def _compare_table(table: Table, conn: Connection, inspector: Any, backend: str,
+                   smap: SchemaMap) -> list[DriftFinding]:
+    from .tolerance import accept_reason
+
     dialect = conn.dialect
     name = table.name
+    tolerant = smap.present
     out: list[DriftFinding] = []
     actual_cols = {c["name"]: c for c in inspector.get_columns(name)}
+    live = {c.name: smap.live(name, c.name) for c in table.columns}
     pk_cols = {c.name for c in table.primary_key.columns}
 
     for col in table.columns:
-        got = actual_cols.get(col.name)
+        got = actual_cols.get(live[col.name])
+        # A mapped column is named by the model, with the live name beside it.
+        label = f"{name}.{col.name}" + (f" (live {live[col.name]})" if live[col.name] != col.name else "")
         want_spelled = _spell(col.type, dialect)
         if got is None:
-            out.append(_finding("missing_column", name, f"{name}.{col.name}: missing column "
+            out.append(_finding("missing_column", name, f"{label}: missing column "
                                 f"(expected {want_spelled} {_null(bool(col.nullable))})", column=col.name,
                                 expected=f"{want_spelled} {_null(bool(col.nullable))}"))
             continue
@@ -205,39 +234,45 @@ def _compare_table(table: Table, conn: Connection, inspector: Any, backend: str)
         if not _same_type(want, have, backend):
             if want[0] == have[0] == "datetime" and have[1] < want[1]:
                 kept = "whole seconds only" if have[1] == 0 else f"{have[1]} fractional digits"
-                message = f"{name}.{col.name}: {got_spelled} keeps {kept}, expected {want_spelled}"
-                out.append(_finding("precision", name, message, column=col.name,
-                                    expected=want_spelled, actual=got_spelled))
+                message = f"{label}: {got_spelled} keeps {kept}, expected {want_spelled}"
+                found = _finding("precision", name, message, column=col.name,
+                                 expected=want_spelled, actual=got_spelled)
+                out.append(_accept(found, tolerant and accept_reason("precision")))
             else:
-                out.append(_finding("type", name, f"{name}.{col.name}: type {got_spelled}, expected "
-                                    f"{want_spelled}", column=col.name, expected=want_spelled,
-                                    actual=got_spelled))
+                found = _finding("type", name, f"{label}: type {got_spelled}, expected "
+                                 f"{want_spelled}", column=col.name, expected=want_spelled, actual=got_spelled)
+                out.append(_accept(found, tolerant and accept_reason("type", want=want, have=have,
+                                                                     actual=got_spelled, column=col.name)))
         # Primary keys are NOT NULL by definition; SQLite reports hand-made ones as nullable.
         if col.name not in pk_cols and bool(got["nullable"]) != bool(col.nullable):
-            out.append(_finding("nullable", name, f"{name}.{col.name}: {_null(bool(got['nullable']))}, "
-                                f"expected {_null(bool(col.nullable))}", column=col.name,
-                                expected=_null(bool(col.nullable)), actual=_null(bool(got["nullable"]))))
+            found = _finding("nullable", name, f"{label}: {_null(bool(got['nullable']))}, "
+                             f"expected {_null(bool(col.nullable))}", column=col.name,
+                             expected=_null(bool(col.nullable)), actual=_null(bool(got["nullable"])))
+            out.append(_accept(found, tolerant and accept_reason("nullable", live=got,
+                                                                 model_nullable=bool(col.nullable))))
 
-    model_cols = {c.name for c in table.columns}
+    model_cols = set(live.values())
     for col_name, got in actual_cols.items():
         if col_name not in model_cols:
             spelled = f"{_spell(got['type'], dialect)} {_null(bool(got['nullable']))}"
-            out.append(_finding("extra_column", name, f"{name}.{col_name}: column not in the models "
-                                f"({spelled})", column=col_name, actual=spelled))
+            found = _finding("extra_column", name, f"{name}.{col_name}: column not in the models "
+                             f"({spelled})", column=col_name, actual=spelled)
+            out.append(_accept(found, tolerant and accept_reason("extra_column", live=got)))
 
     actual_pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
-    want_pk = tuple(c.name for c in table.primary_key.columns)
+    want_pk = tuple(live[c.name] for c in table.primary_key.columns)
     if actual_pk != want_pk:
-        out.append(_finding("primary_key", name, f"{name}: primary key ({', '.join(actual_pk)}), expected "
-                            f"({', '.join(want_pk)})", expected=", ".join(want_pk),
-                            actual=", ".join(actual_pk)))
+        found = _finding("primary_key", name, f"{name}: primary key ({', '.join(actual_pk)}), expected "
+                         f"({', '.join(want_pk)})", expected=", ".join(want_pk), actual=", ".join(actual_pk))
+        unique_sets = [tuple(ix["column_names"]) for ix in inspector.get_indexes(name) if ix.get("unique")]
+        out.append(_accept(found, tolerant and accept_reason("primary_key", pk_unique=want_pk in unique_sets)))
 
-    out.extend(_compare_indexes(table, inspector, backend, actual_pk))
+    out.extend(_compare_indexes(table, inspector, backend, actual_pk, live))
     return out
 
 
 def _compare_indexes(table: Table, inspector: Any, backend: str,
-                     actual_pk: Sequence[str]) -> list[DriftFinding]:
+                     actual_pk: Sequence[str], live: dict[str, str]) -> list[DriftFinding]:
     name = table.name
     out: list[DriftFinding] = []
     actual_all: list[tuple[str, ...]] = [tuple(actual_pk)] if actual_pk else []
@@ -252,8 +287,8 @@ def _compare_indexes(table: Table, inspector: Any, backend: str,
         actual_all.append(cols)
         actual_unique.append(cols)
 
-    pk = tuple(c.name for c in table.primary_key.columns)
-    plain, unique = _expected_indexes(table)
+    pk = tuple(live[c.name] for c in table.primary_key.columns)
+    plain, unique = expected_indexes(table, live)
     for ix_name, cols in plain:
         found = any(have[: len(cols)] == cols for have in actual_all)
         # InnoDB appends the primary key to every secondary index: (session_id) serves (session_id, id).
@@ -269,7 +304,13 @@ def _compare_indexes(table: Table, inspector: Any, backend: str,
     return out
 
 
-def _mysql_table_options(conn: Connection, tables: Iterable[str]) -> list[DriftFinding]:
+def _mysql_table_options(conn: Connection, tables: Iterable[str], tolerant: bool) -> list[DriftFinding]:
+    from .tolerance import accept_reason
+
+    return [_accept(f, tolerant and accept_reason(f.kind)) for f in _mysql_options(conn, tables)]
+
+
+def _mysql_options(conn: Connection, tables: Iterable[str]) -> list[DriftFinding]:
     from sqlalchemy import text
 
     wanted = set(tables)
@@ -300,33 +341,40 @@ def _mysql_table_options(conn: Connection, tables: Iterable[str]) -> list[DriftF
     return out
 
 
-def check_drift(engine: Engine) -> DriftReport:
+def check_drift(engine: Engine, schema_map: SchemaMap | None = None) -> DriftReport:
     """Inspect the database behind ``engine`` and list how it differs from the models.
 
-    Read-only: runs reflection queries only. Raises :class:`~tinytalk_sdk.DatabaseError` when the database
-    cannot be reached.
+    ``schema_map`` defaults to the one installed on the engine. Read-only: runs reflection queries only.
+    Raises :class:`~tinytalk_sdk.DatabaseError` when the database cannot be reached.
     """
     from sqlalchemy import inspect
 
     from .._exceptions import DatabaseError
     from .migrate import _metadata, db_errors, describe_url, sqlite_file_missing
+    from .schema_map import schema_map_of
+    from .tolerance import accept_reason
 
     if sqlite_file_missing(engine):
         raise DatabaseError(f"no database at {describe_url(engine)}", hint="create it with `tinytalk db init`")
     metadata = _metadata()
     backend = "mysql" if engine.dialect.name in ("mysql", "mariadb") else engine.dialect.name
-    report = DriftReport(database=describe_url(engine), backend=backend)
+    smap = schema_map if schema_map is not None else schema_map_of(engine)
+    report = DriftReport(database=describe_url(engine), backend=backend, mapped=smap.present)
+    found: list[DriftFinding] = []
     with db_errors(engine, "checking the schema"), engine.connect() as conn:
         inspector = inspect(conn)
         existing = set(inspector.get_table_names())
         for name in sorted(metadata.tables):
             table = metadata.tables[name]
             if name not in existing:
-                report.findings.append(_finding("missing_table", name, f"{name}: missing table"))
+                found.append(_finding("missing_table", name, f"{name}: missing table"))
                 continue
-            report.findings.extend(_compare_table(table, conn, inspector, backend))
-        for name in sorted(existing - set(metadata.tables) - _IGNORED_TABLES):
-            report.findings.append(_finding("extra_table", name, f"{name}: table not in the models"))
+            found.extend(_compare_table(table, conn, inspector, backend, smap))
+        for name in sorted(existing - set(metadata.tables) - _IGNORED_TABLES - _TOOLKIT_TABLES):
+            found.append(_accept(_finding("extra_table", name, f"{name}: table not in the models"),
+                                 smap.present and accept_reason("extra_table")))
         if backend == "mysql":
-            report.findings.extend(_mysql_table_options(conn, existing & set(metadata.tables)))
+            found.extend(_mysql_table_options(conn, existing & set(metadata.tables), smap.present))
+    report.findings = [f for f in found if not f.accepted]
+    report.accepted = [f for f in found if f.accepted]
     return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,11 +14,17 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
+    from .schema_map import SchemaMap
+
 __all__ = ["make_engine", "transaction"]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` with the settings TinyTalk needs (utf8mb4, UTC, SQLite foreign keys on)."""
+def make_engine(url: str, *, schema_map: Mapping[str, Any] | SchemaMap | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the settings TinyTalk needs (utf8mb4, UTC, SQLite foreign keys on).
+
+    ``schema_map`` (a profile's ``[schema]`` table, or a parsed :class:`~.schema_map.SchemaMap`) makes the
+    engine read and write the live column names of a database the PHP backend made.
+    """
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -64,6 +70,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
+    if schema_map is not None:
+        from .schema_map import SchemaMap as _Map
+        from .schema_map import install, parse_schema_map
+
+        install(engine, schema_map if isinstance(schema_map, _Map) else parse_schema_map(schema_map))
     return engine
 
 
@@ -85,4 +96,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
             f"{redact(str(exc.orig).splitlines()[0] if exc.orig else str(exc))}"
         ) from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"database error: {redact(str(exc).splitlines()[0])}") from None
+        orig = getattr(exc, "orig", None)
+        code = orig.args[0] if orig is not None and getattr(orig, "args", None) else None
+        # 1366: a utf8mb3/latin1 column of a PHP-made table refused emoji (or Korean, for latin1).
+        hint = ("the column's character set cannot hold this text; `tinytalk db adopt --plan --charset` "
+                "converts the table to utf8mb4") if code == 1366 else None
+        raise DatabaseError(f"database error: {redact(str(exc).splitlines()[0])}", hint=hint) from None

@@ -103,7 +103,7 @@ def _usage_engine(config: Config) -> Engine | None:
         from ..db import make_engine
         from ..db.migrate import sqlite_file_missing
 
-        engine = make_engine(config.database_url)
+        engine = make_engine(config.database_url, schema_map=config.schema)
         # never create an empty SQLite file just to look into it
         if not sqlite_file_missing(engine) and inspect(engine).has_table("api_usage_logs"):
             return engine

@@ -131,7 +131,7 @@ def recorder_for(config: Config, engine: Engine | None = None) -> UsageRecorder:
         from ..db import make_engine
         from ..db.migrate import sqlite_file_missing
 
-        engine = engine or make_engine(config.database_url)
+        engine = engine or make_engine(config.database_url, schema_map=config.schema)
         # never create an empty SQLite file just to look into it
         if not sqlite_file_missing(engine) and inspect(engine).has_table("api_usage_logs"):
             return UsageRecorder(engine, cost=cost)

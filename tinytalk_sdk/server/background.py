@@ -12,6 +12,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,16 +88,18 @@ def start_background_server(
     timezone: str = "UTC",
     startup_timeout: float = 15.0,
     cost: CostFn | None = None,
+    schema_map: Mapping[str, Any] | None = None,
 ) -> RunningServer:
     """Start the server for ``engine_url`` (migrated first unless ``migrate=False``) and wait until it
     accepts connections. ``port=0`` picks a free port. ``cost`` prices the usage rows (default: the
-    built-in price table; ``providers.factory.cost_for(config)`` for a profile's)."""
+    built-in price table; ``providers.factory.cost_for(config)`` for a profile's). ``schema_map`` is a
+    profile's ``[schema]`` table, for a database the PHP backend made (tinytalk_sdk.db.schema_map)."""
     import uvicorn
 
     from ..db import make_engine
     from .app import create_app
 
-    engine = make_engine(engine_url)
+    engine = make_engine(engine_url, schema_map=schema_map)
     try:
         if migrate:
             from ..db.migrate import upgrade
