@@ -119,9 +119,10 @@ def a_priori_turn_cost(avatar: Avatar, utterance: str, table: PriceTable) -> Dec
 def session_rate(avatar: Avatar, table: PriceTable) -> tuple[Decimal, Decimal]:
     """(USD per session minute, minimum billed minutes) of the avatar's vendor session; zero without one."""
     rates = table.lookup(avatar.billing_service, None) if avatar.billing_service else None
-    if rates is None or rates.per_session_minute is None:
+    per_minute = rates.session_minute_price if rates is not None else None
+    if rates is None or per_minute is None:
         return Decimal(0), Decimal(0)
-    return rates.per_session_minute, rates.min_session_minutes or Decimal(0)
+    return per_minute, rates.min_session_minutes or Decimal(0)
 
 
 def run_compare(
