@@ -256,11 +256,14 @@ def routes(fake: FakeState) -> list[Mount]:
         if number < 1 or not 1 <= size <= 100:
             return invalid(request, ["query", "page_size"], "Input should be between 1 and 100", "less_than_equal")
         chunk = items[(number - 1) * size: number * size]
-        base = str(request.url.remove_query_params(["page"]))
         more = number * size < len(items)
-        return answer(request, {"count": len(items), "results": chunk,
-                                "next": f"{base}&page={number + 1}" if more else None,
-                                "previous": f"{base}&page={number - 1}" if number > 1 else None})
+        data: dict[str, Any] = {"count": len(items), "results": chunk}
+        # `next`/`previous` are typed string (not nullable) in the OpenAPI: left out when there is none
+        if more:
+            data["next"] = str(request.url.include_query_params(page=number + 1))
+        if number > 1:
+            data["previous"] = str(request.url.include_query_params(page=number - 1))
+        return answer(request, data)
 
     async def list_sessions(request: Request) -> Response:
         mem = memory()
