@@ -60,7 +60,7 @@ def handlers() -> dict[str, Handler]:
 
 def _bind_recorders(providers: Providers, recorder: UsageRecorder) -> None:
     """Providers that keep usage in memory (no engine) write to this server's database instead."""
-    for provider in (providers.stt, providers.chat, providers.tts, providers.avatar):
+    for provider in (providers.stt, providers.chat, providers.tts, providers.avatar, *providers.videos.values()):
         own = getattr(provider, "recorder", None)
         if isinstance(own, UsageRecorder) and own.engine is None:
             provider.recorder = recorder  # type: ignore[union-attr]
