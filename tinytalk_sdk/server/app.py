@@ -63,7 +63,7 @@ def _bind_recorders(providers: Providers, recorder: UsageRecorder) -> None:
     for provider in (providers.stt, providers.chat, providers.tts, providers.avatar, *providers.videos.values()):
         own = getattr(provider, "recorder", None)
         if isinstance(own, UsageRecorder) and own.engine is None:
-            provider.recorder = recorder  # type: ignore[union-attr]
+            provider.recorder = recorder  # type: ignore[attr-defined]
 
 
 def create_app(
