@@ -79,6 +79,8 @@ def register(app: typer.Typer) -> None:
                                                                 "answers the text instead.")] = False,
         hold: Annotated[float, typer.Option("--hold", min=0, max=600, help="Seconds to keep the session open "
                                                                          "after speaking.")] = 0.0,
+        sandbox: Annotated[bool, typer.Option("--sandbox", help="A free sandbox session (the vendor allows the "
+                                                                "Wayne avatar only, ~1 minute).")] = False,
         json_: JsonOpt = False,
     ) -> None:
         """Speak test: open a session, join its LiveKit room, send one event, stop the session (always).
@@ -89,13 +91,14 @@ def register(app: typer.Typer) -> None:
 
         _require_liveavatar(vendor, "speak")
         client = la_client(ctx)
+        client.is_sandbox = sandbox
         with client.session(mode=mode, connect=True) as sess:
             event = client.speak_response(sess, text) if respond else client.speak_text(sess, text)
             if hold:
                 time.sleep(hold)
         stop = next((e for e in reversed(client.recorder.entries) if e.operation == "liveavatar_stop"), None)
         data = {"session_id": sess.session_id, "mode": sess.mode, "event_id": event["event_id"],
-                "event_type": event["event_type"], "stopped": sess.stopped,
+                "event_type": event["event_type"], "stopped": sess.stopped, "sandbox": sandbox,
                 "session_minutes": stop.session_minutes if stop else None,
                 "cost_usd": float(stop.cost_usd) if stop and stop.cost_usd is not None else None}
         if json_:
