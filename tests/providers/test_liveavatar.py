@@ -152,15 +152,16 @@ def test_the_keep_alive_thread_keeps_an_idle_session_open(fake_vendors: RunningF
     client.close()
 
 
-def test_lists_credits_and_pages(la: LiveAvatarClient, fake_vendors: RunningFakeVendors) -> None:
+def test_lists_credits_and_pages(la: LiveAvatarClient, fake_vendors: RunningFakeVendors,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
     assert [a.name for a in la.list_avatars(public=True)] == ["Wayne"]
     assert [a.id for a in la.list_avatars()] == [WAYNE]
     assert [v.name for v in la.list_voices()] == ["Wayne", "June"]
     assert [c.name for c in la.list_contexts()] == ["TinyTalk tutor"]
     assert la.credits().credits_left == "1000.00"
-    fake_vendors.state.payloads["liveavatar_voices"] = [
+    monkeypatch.setitem(fake_vendors.state.payloads, "liveavatar_voices", [  # the shared server: put back after
         {**fake_vendors.state.payloads["liveavatar_voices"][0], "id": f"00000000-0000-4000-8000-{i:012d}"}
-        for i in range(130)]
+        for i in range(130)])
     assert len(la.list_voices()) == 130  # two pages of 100
     with la.session():
         pass
