@@ -256,3 +256,22 @@ def test_fake_records_only_well_formed_events(la: LiveAvatarClient, fake_vendors
                                   "payload": base64.b64encode(json.dumps(bad).encode()).decode()})
         assert forged.status_code == 401
     assert memory(fake_vendors).events == []
+
+
+def test_tokens_never_reach_logs_rows_or_errors(la: LiveAvatarClient, fake_vendors: RunningFakeVendors,
+                                                 sqlite_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    with la.session(connect=True) as sess:
+        la.speak_text(sess, "Hi!")
+        secrets = [sess.session_token, sess.livekit_client_token]
+        memory(fake_vendors).sessions[sess.session_id]["status"] = "closed"  # the vendor ends it under us
+        with pytest.raises(ProviderError) as info:
+            la.keep_alive(sess)
+        memory(fake_vendors).sessions[sess.session_id]["status"] = "active"
+    rows = json.dumps(usage_rows(sqlite_engine), default=str)
+    for secret in [s for s in secrets if s]:
+        assert secret not in caplog.text and secret not in rows and secret not in str(info.value)
+        assert secret not in repr(sess)
+    assert LA_KEY not in caplog.text and LA_KEY not in rows
