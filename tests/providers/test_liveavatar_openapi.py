@@ -86,6 +86,8 @@ def test_lists_answer_as_documented(http: httpx.Client, path: str, params: dict[
     ("post", "/v1/sessions/token", {"json": {"mode": "FULL", "avatar_id": WAYNE}}),  # no avatar_persona
     ("post", "/v1/sessions/token", {"json": {"mode": "VIDEO", "avatar_id": WAYNE}}),
     ("post", "/v1/sessions/token", {"json": {"mode": "LITE", "avatar_id": "Wayne_20240711"}}),
+    ("post", "/v1/sessions/token", {"json": {"mode": "FULL", "avatar_id": WAYNE,
+                                             "avatar_persona": {"voice_id": "Paul - Natural"}}}),
     ("post", "/v1/sessions/stop", {"json": {"session_id": "x", "reason": "USER_CLOSED"}}),
     ("post", "/v1/sessions/stop", {"json": {"reason": "BORED"}}),
     ("get", "/v1/sessions", {}),

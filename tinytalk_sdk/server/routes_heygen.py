@@ -24,6 +24,16 @@ from ._serialize import iso
 __all__ = ["HANDLERS"]
 
 
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _avatar(call: Call, info: dict[str, Any]) -> Any:
     return call.state.providers.video(info.get("vendor"))
 
@@ -66,8 +76,11 @@ def create(call: Call) -> Response:
             persona = default_persona(session)
             avatar_id = (persona.heygen_avatar_id if persona else None) or setting(session, "heygen_avatar_id")
     avatar = call.state.providers.video(vendor)
+    voice_id = p.voice_id
+    if vendor == "liveavatar" and voice_id and not _is_uuid(voice_id):
+        voice_id = None  # a HeyGen voice name the app sent: LiveAvatar voices are UUIDs (the profile's is used)
     with provider_errors(), call.usage(avatar, "heygen_new", session_id=p.chat_session_id):
-        made = avatar.create_session(avatar_id=avatar_id, voice_id=p.voice_id, quality=p.quality,
+        made = avatar.create_session(avatar_id=avatar_id, voice_id=voice_id, quality=p.quality,
                                      ctx=call.ctx(p.chat_session_id))
     info: dict[str, Any] = {
         "user_id": call.user_id, "status": "new", "avatar_id": made.avatar_id, "url": made.url,

@@ -186,8 +186,14 @@ def routes(fake: FakeState) -> list[Mount]:
             return invalid(request, ["body", mode, "avatar_id"], "Field required", "missing")
         if not _is_uuid(avatar_id):
             return invalid(request, ["body", mode, "avatar_id"], "Input should be a valid UUID", "uuid_parsing")
-        if mode == "FULL" and not isinstance(body.get("avatar_persona"), dict):
+        persona = body.get("avatar_persona")
+        if mode == "FULL" and not isinstance(persona, dict):
             return invalid(request, ["body", "FULL", "avatar_persona"], "Field required", "missing")
+        for name in ("voice_id", "context_id"):  # format: uuid in AvatarPersonaSchema
+            value = (persona or {}).get(name)
+            if value is not None and not _is_uuid(str(value)):
+                return invalid(request, ["body", mode, "avatar_persona", name], "Input should be a valid UUID",
+                               "uuid_parsing")
         sid, tok = str(uuid.uuid4()), "eyJ" + secrets.token_urlsafe(40)
         with fake.lock:
             mem.sessions[sid] = {"id": sid, "token": tok, "mode": mode, "status": "token", "avatar_id": avatar_id,
