@@ -275,3 +275,19 @@ def test_tokens_never_reach_logs_rows_or_errors(la: LiveAvatarClient, fake_vendo
         assert secret not in caplog.text and secret not in rows and secret not in str(info.value)
         assert secret not in repr(sess)
     assert LA_KEY not in caplog.text and LA_KEY not in rows
+
+
+def test_a_sandbox_session_uses_wayne_and_costs_no_credits(fake_vendors: RunningFakeVendors,
+                                                          recorder: UsageRecorder, sqlite_engine: Engine) -> None:
+    from tinytalk_sdk.providers.liveavatar import SANDBOX_AVATAR_ID
+
+    client = LiveAvatarClient(api_key=LA_KEY, base_url=fake_vendors.liveavatar_url, is_sandbox=True,
+                              keep_alive_seconds=None, recorder=recorder)
+    assert client.token_config().body()["is_sandbox"] is True and client.token_config().avatar_id == SANDBOX_AVATAR_ID
+    with client.session():
+        pass
+    assert [(h.is_sandbox, h.credits_consumed) for h in client.list_sessions(kind="history")] == [(True, 0)]
+    stop = next(r for r in usage_rows(sqlite_engine) if r["operation"] == "liveavatar_stop")
+    assert float(stop["cost_usd"]) == 0 and float(stop["session_minutes"]) > 0
+    with pytest.raises(ValidationError, match="set liveavatar_avatar_id"):
+        LiveAvatarClient(api_key=LA_KEY).token_config()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ProviderError, ValidationError
@@ -56,12 +57,14 @@ if TYPE_CHECKING:
 
     from .liveavatar_room import Room
 
-__all__ = ["DEFAULT_BASE_URL", "MODES", "LiveAvatarClient", "LiveAvatarSession"]
+__all__ = ["DEFAULT_BASE_URL", "MODES", "SANDBOX_AVATAR_ID", "LiveAvatarClient", "LiveAvatarSession"]
 
 DEFAULT_BASE_URL = "https://api.liveavatar.com"
 MODES: tuple[Mode, ...] = ("FULL", "LITE")
 # The LITE docs name a 5-minute idle timeout; pinging every minute leaves room for a missed ping or two.
 KEEP_ALIVE_SECONDS = 60.0
+# The only avatar sandbox sessions may use (docs.liveavatar.com/docs/sandbox-mode: "Wayne").
+SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 RoomFactory = Callable[[], "Room"]
 
 
@@ -122,9 +125,9 @@ class LiveAvatarClient(LiveAvatarAPI):
                      ) -> FullTokenConfig | LiteTokenConfig:
         """The ``POST /v1/sessions/token`` body for a mode, from the arguments and the profile's defaults."""
         chosen = parse_mode(mode or self.mode)
-        avatar = avatar_id or self.avatar_id
+        avatar = avatar_id or self.avatar_id or (SANDBOX_AVATAR_ID if self.is_sandbox else None)
         if not avatar:
-            raise ValidationError("no LiveAvatar avatar: pass --avatar or set liveavatar_avatar_id",
+            raise ValidationError("no LiveAvatar avatar: set liveavatar_avatar_id",
                                   hint="`tinytalk heygen avatars --vendor liveavatar` lists them")
         if chosen == "FULL":
             persona = AvatarPersona(voice_id=voice_id or self.voice_id, context_id=context_id or self.context_id,
@@ -158,13 +161,17 @@ class LiveAvatarClient(LiveAvatarAPI):
                       json={"session_id": session_id_of(session)}, ctx=ctx, model=mode_of(session))
 
     def stop(self, session: LiveAvatarSession | str, *, reason: StopReason = "USER_CLOSED",
-             minutes: float | None = None, mode: str | None = None, ctx: CallContext | None = None) -> None:
+             minutes: float | None = None, mode: str | None = None, sandbox: bool = False,
+             ctx: CallContext | None = None) -> None:
         """Stop a session; the usage row carries the billed minutes (priced from the mode's credits)."""
         sess = session if isinstance(session, LiveAvatarSession) else self._open.get(session)
         billed = sess.minutes if sess is not None else minutes
+        free = sess.is_sandbox if sess is not None else sandbox
 
         def note(entry: UsageEntry) -> None:
             entry.session_minutes = billed
+            if free:  # sandbox sessions consume no credits (docs/sandbox-mode): cost 0, not the table's
+                entry.cost_usd = Decimal(0)
 
         if sess is not None:
             close_helpers(sess)
@@ -183,7 +190,7 @@ class LiveAvatarClient(LiveAvatarAPI):
                                    max_session_duration=max_session_duration)
         token = self.create_token(config, ctx=ctx)
         sess = LiveAvatarSession(session_id=token.session_id, mode=config.mode, session_token=token.session_token,
-                                 avatar_id=config.avatar_id)
+                                 avatar_id=config.avatar_id, is_sandbox=config.is_sandbox)
         self._open[sess.session_id] = sess
         try:
             self.start(sess, ctx=ctx)
@@ -269,8 +276,7 @@ class LiveAvatarClient(LiveAvatarAPI):
         stopped = []
         for item in self.list_sessions(kind="active", ctx=ctx):
             self.stop(item.id, reason="ZOMBIE_SESSION_REAP", minutes=max(round(item.duration / 60, 6), 0.000001),
-                      mode=item.mode,
-                      ctx=ctx)
+                      mode=item.mode, sandbox=item.is_sandbox, ctx=ctx)
             stopped.append(item)
         return stopped
 

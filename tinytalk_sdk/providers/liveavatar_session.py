@@ -26,6 +26,7 @@ class LiveAvatarSession:
     mode: Mode
     session_token: str = field(repr=False)
     avatar_id: str | None = None
+    is_sandbox: bool = False
     livekit_url: str | None = None
     livekit_client_token: str | None = field(default=None, repr=False)
     max_session_duration: int | None = None
