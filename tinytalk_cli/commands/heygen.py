@@ -25,7 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 sessions_app = typer.Typer(
-    help="Active HeyGen streaming sessions (billed per minute).\n\nExample: tinytalk heygen sessions list --json",
+    help="Video-avatar sessions, HeyGen v1 or LiveAvatar (billed per minute).\n\n"
+         "Example: tinytalk heygen sessions list --vendor liveavatar --json",
     no_args_is_help=True,
 )
 app.add_typer(sessions_app, name="sessions")
@@ -112,7 +113,7 @@ def sessions_stop(
 ) -> None:
     """Stop one streaming session.
 
-    Example: tinytalk heygen sessions stop 3c2f6e1a-… --yes
+    Example: tinytalk heygen sessions stop 3c2f6e1a-… --vendor liveavatar --yes
     """
     from .._output import info, print_json
 
