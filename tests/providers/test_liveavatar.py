@@ -291,3 +291,18 @@ def test_a_sandbox_session_uses_wayne_and_costs_no_credits(fake_vendors: Running
     assert float(stop["cost_usd"]) == 0 and float(stop["session_minutes"]) > 0
     with pytest.raises(ValidationError, match="set liveavatar_avatar_id"):
         LiveAvatarClient(api_key=LA_KEY).token_config()
+
+
+def test_a_forgotten_session_is_not_kept_alive_for_ever(fake_vendors: RunningFakeVendors,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """An app that never calls heygen_stop.php: after max_idle_seconds without use the pings stop, and the
+    vendor's idle timeout ends the session (the client does not keep it billed)."""
+    memory(fake_vendors).idle_timeout = 0.5
+    client = LiveAvatarClient(api_key=LA_KEY, base_url=fake_vendors.liveavatar_url, avatar_id=WAYNE,
+                              keep_alive_seconds=0.1, max_idle_seconds=0.3)
+    sess = client.open_session()
+    time.sleep(1.2)
+    assert sess.keep_alive is not None and not sess.keep_alive.running and 1 <= sess.keep_alive.sent <= 3
+    assert "no more keep-alives" in caplog.text
+    assert [h.end_reason for h in client.list_sessions(kind="historic")] == ["IDLE_TIMEOUT"]
+    client._open.clear()

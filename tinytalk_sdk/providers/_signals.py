@@ -58,13 +58,13 @@ def no_interrupts() -> Iterator[None]:
 
 
 class KeepAlive:
-    """Call ``ping`` every ``interval`` seconds on a daemon thread until :meth:`stop`.
+    """Call ``ping`` every ``interval`` seconds on a daemon thread until :meth:`stop` (or ``ping`` returns False).
 
     A failed ping is logged and counted, never raised: the session's own calls report real trouble, and a
     keep-alive thread must not kill the program that holds the session.
     """
 
-    def __init__(self, ping: Callable[[], object], *, interval: float, name: str = "keep-alive") -> None:
+    def __init__(self, ping: Callable[[], bool | None], *, interval: float, name: str = "keep-alive") -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.ping = ping
@@ -81,7 +81,8 @@ class KeepAlive:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.ping()
+                if self.ping() is False:  # the owner says the session is not worth keeping any more
+                    return
                 self.sent += 1
             except Exception as exc:  # logged, counted; see the class docstring
                 self.failed += 1

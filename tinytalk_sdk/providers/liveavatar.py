@@ -21,6 +21,7 @@ session minutes the cost is priced from.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -57,12 +58,17 @@ if TYPE_CHECKING:
 
     from .liveavatar_room import Room
 
+log = logging.getLogger("tinytalk.providers")
+
 __all__ = ["DEFAULT_BASE_URL", "MODES", "SANDBOX_AVATAR_ID", "LiveAvatarClient", "LiveAvatarSession"]
 
 DEFAULT_BASE_URL = "https://api.liveavatar.com"
 MODES: tuple[Mode, ...] = ("FULL", "LITE")
 # The LITE docs name a 5-minute idle timeout; pinging every minute leaves room for a missed ping or two.
 KEEP_ALIVE_SECONDS = 60.0
+# A session nobody has used for this long is no longer kept alive: the vendor's idle timeout then ends it. A
+# client that forgot a session (an app that never called heygen_stop.php) must not keep it billed for ever.
+KEEP_ALIVE_MAX_IDLE_SECONDS = 600.0
 # The only avatar sandbox sessions may use (docs.liveavatar.com/docs/sandbox-mode: "Wayne").
 SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 RoomFactory = Callable[[], "Room"]
@@ -92,6 +98,7 @@ class LiveAvatarClient(LiveAvatarAPI):
         transport: httpx.BaseTransport | None = None,
         room_factory: RoomFactory | None = None,
         keep_alive_seconds: float | None = KEEP_ALIVE_SECONDS,
+        max_idle_seconds: float = KEEP_ALIVE_MAX_IDLE_SECONDS,
         profile: str = "default",
     ) -> None:
         super().__init__(api_key=api_key, recorder=recorder, base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
@@ -104,6 +111,7 @@ class LiveAvatarClient(LiveAvatarAPI):
         self.is_sandbox = is_sandbox
         self.retry = retry or RetryPolicy()
         self.keep_alive_seconds = keep_alive_seconds
+        self.max_idle_seconds = max_idle_seconds
         self._transport = transport
         self._room_factory = room_factory
         self._http: httpx.Client | None = None
@@ -153,7 +161,7 @@ class LiveAvatarClient(LiveAvatarAPI):
         register_secret(started.livekit_agent_token)
         session.livekit_url, session.livekit_client_token = started.livekit_url, started.livekit_client_token
         session.max_session_duration, session.ws_url = started.max_session_duration, started.ws_url
-        session.started = time.monotonic()
+        session.started = session.last_used = time.monotonic()
         return started
 
     def keep_alive(self, session: LiveAvatarSession | str, *, ctx: CallContext | None = None) -> None:
@@ -195,7 +203,7 @@ class LiveAvatarClient(LiveAvatarAPI):
         try:
             self.start(sess, ctx=ctx)
             if self.keep_alive_seconds:
-                sess.keep_alive = KeepAlive(lambda: self.keep_alive(sess, ctx=ctx), interval=self.keep_alive_seconds,
+                sess.keep_alive = KeepAlive(lambda: self._ping(sess, ctx), interval=self.keep_alive_seconds,
                                             name=f"liveavatar-keep-alive-{sess.session_id[:8]}").start()
             if connect:
                 self.room_for(sess)
@@ -204,6 +212,15 @@ class LiveAvatarClient(LiveAvatarAPI):
                 self.stop(sess, reason="SERVER_ERROR", ctx=ctx)
             raise
         return sess
+
+    def _ping(self, session: LiveAvatarSession, ctx: CallContext | None) -> bool:
+        """One keep-alive, unless the session has been idle past ``max_idle_seconds`` (then the thread ends)."""
+        if time.monotonic() - session.last_used > self.max_idle_seconds:
+            log.warning("liveavatar session %s unused for %.0f s: no more keep-alives (the vendor's idle timeout "
+                        "ends it)", session.session_id, time.monotonic() - session.last_used)
+            return False
+        self.keep_alive(session, ctx=ctx)
+        return True
 
     @contextmanager
     def session(self, *, mode: str | None = None, avatar_id: str | None = None, voice_id: str | None = None,
@@ -256,6 +273,7 @@ class LiveAvatarClient(LiveAvatarAPI):
             note(entry)
             self.room_for(sess).publish(encode_event(event), topic=COMMAND_TOPIC)
         sess.events.append(event)
+        sess.last_used = time.monotonic()
         return event
 
     def speak_text(self, session: LiveAvatarSession | str, text: str, *, ctx: CallContext | None = None

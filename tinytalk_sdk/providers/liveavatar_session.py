@@ -34,6 +34,7 @@ class LiveAvatarSession:
     created: float = field(default_factory=time.monotonic)
     started: float | None = None
     stopped: bool = False
+    last_used: float = field(default_factory=time.monotonic)  # the last start or event: bounds the keep-alive
     keep_alive: KeepAlive | None = field(default=None, repr=False)
     room: Room | None = field(default=None, repr=False)
     events: list[dict[str, Any]] = field(default_factory=list)  # the command events sent to the room
