@@ -199,3 +199,16 @@ def test_unicode_text_is_sent_as_is() -> None:
 def test_malformed_events_are_refused(event_type: str, data: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         command_event(event_type, "s", **data)
+
+
+def test_without_the_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from tinytalk_sdk import ConfigError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.startswith("livekit") else real(name, *a))
+    with pytest.raises(ConfigError, match=r"needs the 'livekit\.api' package") as info:
+        check_client_token(token())
+    assert "tinytalk[liveavatar]" in (info.value.hint or "")

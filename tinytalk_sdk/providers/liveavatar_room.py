@@ -93,8 +93,20 @@ class TokenClaims:
     can_subscribe: bool
 
 
+def _require(module: str) -> None:
+    """The ``liveavatar`` extra is optional: say how to get it instead of an ImportError."""
+    import importlib.util
+
+    from .._exceptions import ConfigError
+
+    if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec(module) is None:
+        raise ConfigError(f"LiveAvatar's LiveKit side needs the '{module}' package",
+                          hint="pip install 'tinytalk[liveavatar]' (livekit, livekit-api)")
+
+
 def check_client_token(token: str, *, now: float | None = None) -> TokenClaims:
     """Decode a LiveKit access token (without its secret: only the vendor holds that) and check it is usable."""
+    _require("livekit.api")
     import jwt
     from livekit.api import TokenVerifier
 
@@ -144,6 +156,7 @@ class LiveKitRoom:
 
         if not url.startswith(("ws://", "wss://", "http://", "https://")):
             raise RoomRefusedError(f"LiveKit URL '{url}' is not ws(s)://")
+        _require("livekit.rtc")
         self.claims = check_client_token(token)
 
         async def go() -> Any:
