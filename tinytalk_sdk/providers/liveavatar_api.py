@@ -120,12 +120,14 @@ class LiveAvatarAPI(VendorAdapter):
 
     # ---- lists -----------------------------------------------------------------------------------
 
-    def list_sessions(self, *, kind: str = "active", ctx: CallContext | None = None) -> list[SessionEntry]:
-        """``GET /v1/sessions?type=active|historic`` (``history`` is accepted for ``historic``)."""
+    def list_sessions(self, *, kind: str = "active", limit: int = 500, ctx: CallContext | None = None
+                      ) -> list[SessionEntry]:
+        """``GET /v1/sessions?type=active|historic`` (``history`` is accepted for ``historic``), at most
+        ``limit`` entries (pages of 100)."""
         vendor_kind = {"history": "historic"}.get(kind, kind)
         if vendor_kind not in ("active", "historic"):
             raise ValidationError(f"session list type '{kind}': use active or history")
-        rows = self._page("/v1/sessions", "liveavatar_list", params={"type": vendor_kind}, ctx=ctx)
+        rows = self._page("/v1/sessions", "liveavatar_list", params={"type": vendor_kind}, ctx=ctx, limit=limit)
         return [self._model(SessionEntry, r, "/v1/sessions") for r in rows]
 
     def list_avatars(self, *, public: bool = False, ctx: CallContext | None = None) -> list[Avatar]:
@@ -152,7 +154,8 @@ class LiveAvatarAPI(VendorAdapter):
         start = since or now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         total = 0.0
         for kind in ("historic", "active"):
-            for s in self.list_sessions(kind=kind, ctx=ctx):
+            # every session of the month, not the first 500 (the OpenAPI names no order or date filter)
+            for s in self.list_sessions(kind=kind, limit=100_000, ctx=ctx):
                 if parse_time(s.created_at) >= start:
                     total += s.credits_consumed
         return round(total, 4)
