@@ -24,7 +24,7 @@ pytest_plugins = sorted(
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-_ISOLATED_PREFIXES = ("TINYTALK_", "OPENAI_", "ELEVENLABS_", "HEYGEN_")
+_ISOLATED_PREFIXES = ("TINYTALK_", "OPENAI_", "ELEVENLABS_", "HEYGEN_", "LIVEAVATAR_")
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ __all__ = [
     "JsonOpt",
     "OutputOpt",
     "SchoolOpt",
+    "VendorOpt",
     "YesOpt",
     "given",
 ]
@@ -30,6 +31,10 @@ OutputOpt = Annotated[
 # member and assignment filters
 SchoolOpt = Annotated[str | None, typer.Option("--school", help="Only this school.")]
 ClassOpt = Annotated[str | None, typer.Option("--class", help="Only this class (e.g. 3-1).")]
+
+# the video-avatar vendor of the `heygen` commands
+VendorOpt = Annotated[str, typer.Option("--vendor", help="heygen (v1 streaming) or liveavatar.",
+                                        envvar="TINYTALK_VIDEO_VENDOR")]
 
 
 def given(**values: Any) -> dict[str, Any]:

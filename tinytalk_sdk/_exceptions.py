@@ -21,7 +21,11 @@ through :attr:`TinyTalkError.exit_code` (one place: ``tinytalk_cli.main``)::
     │       ├── APIValidationError   400/422 (also a ValidationError)
     │       ├── RateLimitError       429   (retry_after)
     │       └── ServerError          5xx
-    ├── ProviderError                10 OpenAI / ElevenLabs / HeyGen (names the provider)
+    ├── ProviderError                10 OpenAI / ElevenLabs / HeyGen / LiveAvatar (names the provider)
+    │   └── RoomError                     LiveAvatar's LiveKit room (provider "livekit")
+    │       ├── RoomRefusedError          nothing listens there, or the server refused the connection
+    │       ├── RoomTokenError            the client token is malformed, expired, lacks grants, or got a 401
+    │       └── RoomTimeoutError          no answer in time
     ├── PublishError                 11 CDN publishing
     ├── CheckFailedError             12 a smoke stage or a QA threshold failed
     └── AbortedError                 13 the user declined a confirmation (or no TTY and no --yes)
@@ -53,6 +57,10 @@ __all__ = [
     "ProviderError",
     "PublishError",
     "RateLimitError",
+    "RoomError",
+    "RoomRefusedError",
+    "RoomTimeoutError",
+    "RoomTokenError",
     "SchemaDriftError",
     "ServerError",
     "TinyTalkError",
@@ -204,6 +212,27 @@ class ProviderError(TinyTalkError):
         self.status = status
         self.code = code
         self.retry_after = retry_after
+
+
+class RoomError(ProviderError):
+    """The LiveKit room of a LiveAvatar session could not be used (``code`` says why)."""
+
+    code_name = "room_error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, provider="livekit", code=self.code_name, hint=hint)
+
+
+class RoomRefusedError(RoomError):
+    code_name = "room_refused"
+
+
+class RoomTokenError(RoomError):
+    code_name = "room_bad_token"
+
+
+class RoomTimeoutError(RoomError):
+    code_name = "room_timeout"
 
 
 class PublishError(TinyTalkError):

@@ -98,7 +98,7 @@ def check_api(config: Config, *, timeout: float) -> Check:
 def check_providers(config: Config, recorder: UsageRecorder, *, timeout: float = 10.0) -> list[Check]:
     """One free call per configured vendor (a key check), each bounded by ``timeout`` seconds per attempt."""
     from .providers.base import CallContext
-    from .providers.factory import make_elevenlabs, make_heygen, make_openai
+    from .providers.factory import make_elevenlabs, make_heygen, make_liveavatar, make_openai
 
     ctx = CallContext(tag="doctor")
     checks: list[Check] = []
@@ -132,7 +132,20 @@ def check_providers(config: Config, recorder: UsageRecorder, *, timeout: float =
         extra = f"; {len(active)} active session(s): `tinytalk heygen sessions list`" if active else ""
         return Check("heygen", "ok", f"key works{extra}")
 
-    for name, fn in (("openai", openai), ("elevenlabs", elevenlabs), ("heygen", heygen)):
+    def liveavatar() -> Check:
+        client = make_liveavatar(config, recorder)
+        client.timeout = timeout
+        try:
+            left = client.credits(ctx=ctx).credits_left
+            active = client.list_sessions(ctx=ctx)
+        finally:
+            client.close()
+        extra = f"; {len(active)} active session(s): `tinytalk heygen sessions list --vendor liveavatar`" \
+            if active else ""
+        return Check("liveavatar", "ok", f"key works, {float(left):g} credits left{extra}")
+
+    for name, fn in (("openai", openai), ("elevenlabs", elevenlabs), ("heygen", heygen),
+                     ("liveavatar", liveavatar)):
         if not config.get(f"{name}_api_key"):
             checks.append(Check(name, "skip", f"no {name}_api_key: the offline provider is used", matters=False))
         else:
@@ -159,7 +172,7 @@ def run_checks(config: Config, *, recorder: UsageRecorder | None = None, timeout
     checks = [_guard("config", lambda: check_config(config)),
               _guard("database", lambda: check_database(config)),
               _guard("api", lambda: check_api(config, timeout=timeout))]
-    has_keys = any(config.get(f"{s}_api_key") for s in ("openai", "elevenlabs", "heygen"))
+    has_keys = any(config.get(f"{s}_api_key") for s in ("openai", "elevenlabs", "heygen", "liveavatar"))
     rec = recorder
     if rec is None and has_keys:
         try:

@@ -43,6 +43,8 @@ _RATE_KEYS = (
     "per_1k_characters",
     "per_session_minute",
     "min_session_minutes",
+    "credits_per_session_minute",
+    "usd_per_credit",
 )
 _MILLION = Decimal(1_000_000)
 _THOUSAND = Decimal(1000)
@@ -60,6 +62,27 @@ class Rates:
     per_1k_characters: Decimal | None = None
     per_session_minute: Decimal | None = None
     min_session_minutes: Decimal | None = None
+    # Vendors that bill in credits (LiveAvatar): credits = minutes × credits_per_session_minute, priced at
+    # usd_per_credit. ``min_session_minutes`` applies here too.
+    credits_per_session_minute: Decimal | None = None
+    usd_per_credit: Decimal | None = None
+
+    def credits(self, session_minutes: float | None) -> Decimal | None:
+        """The credits a session of ``session_minutes`` consumes; None when not billed in credits."""
+        if self.credits_per_session_minute is None or not session_minutes:
+            return None
+        minutes = Decimal(str(session_minutes))
+        if self.min_session_minutes is not None:
+            minutes = max(minutes, self.min_session_minutes)
+        return minutes * self.credits_per_session_minute
+
+    @property
+    def session_minute_price(self) -> Decimal | None:
+        """USD per session minute: ``per_session_minute`` plus credits per minute × USD per credit."""
+        price = self.per_session_minute
+        if self.credits_per_session_minute is not None and self.usd_per_credit is not None:
+            price = (price or Decimal(0)) + self.credits_per_session_minute * self.usd_per_credit
+        return price
 
     @property
     def has_token_prices(self) -> bool:
@@ -89,11 +112,12 @@ class Rates:
             total += Decimal(str(audio_seconds)) * self.per_audio_minute / _SIXTY
         if self.per_1k_characters is not None and characters:
             total += Decimal(characters) * self.per_1k_characters / _THOUSAND
-        if self.per_session_minute is not None and session_minutes:
+        per_minute = self.session_minute_price
+        if per_minute is not None and session_minutes:
             minutes = Decimal(str(session_minutes))
             if self.min_session_minutes is not None:
                 minutes = max(minutes, self.min_session_minutes)
-            total += minutes * self.per_session_minute
+            total += minutes * per_minute
         return total.quantize(_QUANTUM)
 
 

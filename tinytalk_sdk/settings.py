@@ -173,6 +173,14 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = _specs(
                 pattern=r"[A-Za-z0-9_-]{1,120}", optional=True),
     SettingSpec("heygen_avatar_id", "string", None, "HeyGen avatar for streaming sessions",
                 pattern=r"[A-Za-z0-9_.-]{1,120}", optional=True),
+    # Which vendor serves the video mode (avatar_provider = heygen). A separate key, not a third
+    # avatar_provider value: the PHP app only knows heygen | replika (docs/liveavatar.md).
+    SettingSpec("video_avatar_vendor", "choice", "heygen",
+                "Vendor behind the video avatar (avatar_provider heygen): heygen (v1 streaming) or liveavatar",
+                choices=("heygen", "liveavatar")),
+    SettingSpec("liveavatar_avatar_id", "string", None, "LiveAvatar avatar (UUID) for video sessions",
+                pattern=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                optional=True),
 )
 
 

@@ -16,7 +16,7 @@ from tinytalk_cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("sqlalchemy", "openai", "elevenlabs", "PIL", "boto3", "paramiko", "uvicorn", "starlette",
-         "pocketsphinx", "numpy", "httpx", "jsonschema", "live2d")
+         "pocketsphinx", "numpy", "httpx", "jsonschema", "live2d", "livekit", "jwt")
 # (pydantic is not listed: Typer itself imports it for its type adapters)
 
 

@@ -39,9 +39,10 @@ def test_everything_configured_against_the_fakes(db_ready: None, fake_vendor_env
     monkeypatch.setenv("TINYTALK_CDN_URL", (tmp_path / "cdn").as_uri())
     code, checks = _doctor()
     assert code == 0, checks
-    for name in ("config", "database", "openai", "elevenlabs", "heygen", "cdn"):
+    for name in ("config", "database", "openai", "elevenlabs", "heygen", "liveavatar", "cdn"):
         assert checks[name]["status"] == "ok", (name, checks[name])
     assert "characters left" in str(checks["elevenlabs"]["detail"])
+    assert "1000 credits left" in str(checks["liveavatar"]["detail"])
 
 
 def test_revoked_key_and_unreachable_api_fail_with_their_reason(

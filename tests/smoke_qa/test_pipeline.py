@@ -108,4 +108,5 @@ def test_pupil_turn_per_avatar_and_speech_to_avatar() -> None:
     assert HeyGenAvatar().speech_to_avatar(turn) == 1.625  # HeyGen speaks with its own voice: no TTS
     turn.metrics["stt_latency"] = None
     assert Live2DAvatar().speech_to_avatar(turn) is None
-    assert set(AVATARS) == {"replika", "heygen"} and isinstance(avatar_for("heygen"), HeyGenAvatar)
+    assert set(AVATARS) == {"replika", "heygen", "liveavatar"} and isinstance(avatar_for("heygen"), HeyGenAvatar)
+    assert [s.name for s in pupil_turn(avatar_for("liveavatar"))] == ["stt", "gpt_stream", "avatar"]

@@ -81,7 +81,7 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory, fake_vendors_server: R
            "TINYTALK_CONFIG_DIR": str(base / "cfg"), "TINYTALK_DATA_DIR": str(base / "data"),
            "TINYTALK_NO_KEYRING": "1"}
     # (module scope: the autouse isolated_env has not run yet, so clear what could reach a real service)
-    stray = [k for k in os.environ if k.startswith(("TINYTALK_", "OPENAI_", "ELEVENLABS_", "HEYGEN_"))]
+    stray = [k for k in os.environ if k.startswith(("TINYTALK_", "OPENAI_", "ELEVENLABS_", "HEYGEN_", "LIVEAVATAR_"))]
     saved = {k: os.environ.get(k) for k in [*env, *stray]}
     for k in stray:
         del os.environ[k]
@@ -100,7 +100,12 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory, fake_vendors_server: R
         rows = [dict(r._mapping) for r in conn.execute(text("SELECT service, operation, tag, cost_usd, status "
                                                            "FROM api_usage_logs"))]
     engine.dispose()
-    return {"result": result, "out": base / "out", "rows": rows, "active": fake_vendors_server.state.active_heygen()}
+    from tinytalk_sdk.testing.fakes.liveavatar import LiveAvatarMemory
+
+    la = fake_vendors_server.state.vendor("liveavatar", LiveAvatarMemory)
+    return {"result": result, "out": base / "out", "rows": rows, "active": fake_vendors_server.state.active_heygen(),
+            "liveavatar_active": [s for s in la.sessions.values() if s["status"] != "closed"],
+            "liveavatar_events": len([e for e in la.events if e["event_type"] == "avatar.speak_text"])}
 
 
 def test_compare_writes_both_reports(compare_run: dict[str, object]) -> None:
@@ -109,8 +114,8 @@ def test_compare_writes_both_reports(compare_run: dict[str, object]) -> None:
     out = compare_run["out"]
     assert isinstance(out, Path)
     report = json.loads((out / "report.json").read_text())
-    assert report["passed"] and set(report["modes"]) == {"heygen", "replika"}
-    for mode in ("heygen", "replika"):
+    assert report["passed"] and list(report["modes"]) == ["heygen", "liveavatar", "replika"]
+    for mode in ("heygen", "liveavatar", "replika"):
         data = report["modes"][mode]
         assert data["turns"] == 4 and data["failure_rate"] == 0.0 and data["timeout_rate"] == 0.0
         for metric in ("stt_latency", "ttft", "gpt_total", "avatar_ready", "speech_to_avatar"):
@@ -118,9 +123,14 @@ def test_compare_writes_both_reports(compare_run: dict[str, object]) -> None:
             assert st["n"] == 4 and st["p50"] <= st["p95"] <= st["max"]
     assert report["modes"]["replika"]["stats"]["tts_ttfb"]["n"] == 4
     assert report["modes"]["heygen"]["stats"]["session_ready"]["n"] == 2  # one session per run
+    assert report["modes"]["liveavatar"]["stats"]["session_ready"]["n"] == 2
+    assert "tts_ttfb" not in report["modes"]["liveavatar"]["stats"] or \
+        report["modes"]["liveavatar"]["stats"]["tts_ttfb"]["n"] == 0  # the vendor speaks with its own voice
     assert report["thresholds"] == [{"rule": "replika.p95.ttft > 1.5", "violated": False,
                                      "observed": report["modes"]["replika"]["stats"]["ttft"]["p95"]}]
     assert compare_run["active"] == []  # every HeyGen session stopped
+    assert compare_run["liveavatar_active"] == []  # and every LiveAvatar one
+    assert compare_run["liveavatar_events"] == 4  # one avatar.speak_text per turn
 
 
 def test_cost_per_minute_matches_the_usage_rows(compare_run: dict[str, object]) -> None:
@@ -131,13 +141,17 @@ def test_cost_per_minute_matches_the_usage_rows(compare_run: dict[str, object]) 
     assert isinstance(rows, list) and rows and {r["tag"] for r in rows} == {"qa"}
     total = sum(Decimal(str(r["cost_usd"])) for r in rows)
     modes = report["modes"]
-    assert Decimal(str(modes["heygen"]["cost_total"])) + Decimal(str(modes["replika"]["cost_total"])) == total
+    assert sum(Decimal(str(modes[m]["cost_total"])) for m in ("heygen", "liveavatar", "replika")) == total
     stops = [r for r in rows if r["operation"] == "heygen_stop"]
     assert len(stops) == 2 and all(Decimal(str(r["cost_usd"])) == Decimal("0.099") for r in stops)  # 30 s minimum
+    la_stops = [r for r in rows if r["operation"] == "liveavatar_stop"]
+    # one escrowed minute per session: FULL 2 credits × $0.10
+    assert len(la_stops) == 2 and all(Decimal(str(r["cost_usd"])) == Decimal("0.2") for r in la_stops)
     assert not [r for r in rows if r["service"] == "elevenlabs" and r["operation"] != "tts"]
     for data in modes.values():
         assert data["cost_per_minute"] == pytest.approx(data["cost_total"] / data["conversation_minutes"], rel=1e-3)
     assert modes["heygen"]["cost_per_minute"] > modes["replika"]["cost_per_minute"]
+    assert modes["liveavatar"]["cost_per_minute"] > modes["replika"]["cost_per_minute"]
 
 
 def test_html_is_self_contained(compare_run: dict[str, object]) -> None:
@@ -146,6 +160,7 @@ def test_html_is_self_contained(compare_run: dict[str, object]) -> None:
     page = (out / "report.html").read_text()
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/|<link\b|\bsrc=|@import|url\(", page, re.I)
     assert page.count("<svg") == 2 and "<style>" in page and "heygen" in page and "replika" in page
+    assert "HeyGen v1 vs LiveAvatar vs Replika (Live2D)" in page and 'class="mode-liveavatar"' in page
 
 
 def test_threshold_crossed_exits_12(fake_vendor_env: RunningFakeVendors, tmp_path: Path) -> None:
@@ -158,17 +173,46 @@ def test_threshold_crossed_exits_12(fake_vendor_env: RunningFakeVendors, tmp_pat
     assert not json.loads((tmp_path / "out" / "report.json").read_text())["passed"]
 
 
-def test_max_cost_stops_the_run(fake_vendor_env: RunningFakeVendors, tmp_path: Path) -> None:
+def test_max_cost_refuses_a_run_whose_worst_case_is_over(fake_vendor_env: RunningFakeVendors, tmp_path: Path
+                                                         ) -> None:
     script = tmp_path / "s.txt"
     script.write_text("Hello!\nHow are you?\n")
     result = CliRunner().invoke(app, ["qa", "compare", "--script", str(script), "--runs", "3", "--out",
                                       str(tmp_path / "out"), "--max-cost", "0.05", "--json"])
     assert result.exit_code == 12
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["stopped_by_max_cost"]
-    # HeyGen's first session alone costs 0.099 (30 s minimum): nothing was started on HeyGen
-    assert report["modes"]["heygen"]["turns"] == 0
-    assert fake_vendor_env.state.calls("heygen") == []
+    # HeyGen's sessions alone cost 3 × 0.099 (30 s minimum), LiveAvatar's 3 × 0.20 (one escrowed minute)
+    worst = {m: float(v) for m, v in re.findall(r"(heygen|liveavatar|replika) (\d+\.\d+)", result.stderr)}
+    assert worst["heygen"] > 3 * 0.099 and worst["liveavatar"] > 3 * 0.20 and worst["replika"] > 0
+    assert "nothing was started" in result.stderr and not (tmp_path / "out").exists()
+    assert fake_vendor_env.state.log == []  # not one vendor call
+
+
+def test_worst_case_from_the_price_table() -> None:
+    from tinytalk_sdk.pricing import load_price_table
+    from tinytalk_sdk.qa.compare import worst_case
+
+    worst = worst_case(["heygen", "liveavatar", "replika"], ["Hello!"] * 8, 2, load_price_table())
+    # 8 utterances × 15 s = 2 minutes of session per run (over both vendors' minimums)
+    turn = worst["replika"] / 2 / 8
+    assert worst["liveavatar"] > worst["heygen"] > worst["replika"] > 0
+    assert float(worst["liveavatar"]) == pytest.approx(2 * (2 * 0.20 + 8 * float(turn)), rel=0.2)
+
+
+def test_max_cost_stops_a_run_before_the_turn_that_would_go_over(fake_vendor_env: RunningFakeVendors,
+                                                                 tmp_path: Path) -> None:
+    """The in-run guard: the worst case fits, but measured turns use up the budget."""
+    from tinytalk_sdk.pricing import load_price_table
+    from tinytalk_sdk.qa.compare import worst_case
+
+    script = tmp_path / "s.txt"
+    script.write_text("Hello!\n")
+    allowed = worst_case(["liveavatar"], ["Hello!"], 3, load_price_table())["liveavatar"]
+    budget = float(allowed) * 0.5  # the pre-run check is on a 3-run worst case; half of it fits one run only
+    result = CliRunner().invoke(app, ["qa", "compare", "--script", str(script), "--runs", "1", "--mode",
+                                      "liveavatar", "--out", str(tmp_path / "out"), "--max-cost", str(budget),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["modes"]["liveavatar"]["turns"] == 1
 
 
 def test_report_renders_in_headless_chromium_without_console_errors(compare_run: dict[str, object],

@@ -184,3 +184,17 @@ def test_cleanup_tags_only_what_the_server_left_untagged(sqlite_engine: Engine, 
     with transaction(sqlite_engine) as s:
         tags = {(r.user_id, r.operation): r.tag for r in s.scalars(select(ApiUsageLog))}
     assert tags == {(41, "stt"): "smoke", (41, "chat_stream"): "smoke", (42, "tts"): None}
+
+
+def test_providers_target_liveavatar_cli_json(fake_vendor_env: RunningFakeVendors) -> None:
+    from tinytalk_sdk.testing.fakes.liveavatar import LiveAvatarMemory
+
+    result = CliRunner().invoke(app, ["smoke", "--target", "providers", "--avatar", "liveavatar", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["passed"] and report["avatar"] == "liveavatar"
+    memory = fake_vendor_env.state.vendor("liveavatar", LiveAvatarMemory)
+    assert [s["end_reason"] for s in memory.sessions.values()] == ["USER_CLOSED"]  # opened, spoke, stopped
+    assert [e["event_type"] for e in memory.events] == ["avatar.speak_text"]
+    refused = CliRunner().invoke(app, ["smoke", "--target", "api", "--avatar", "liveavatar"])
+    assert refused.exit_code == 2 and "providers" in refused.output

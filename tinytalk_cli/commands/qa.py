@@ -1,4 +1,4 @@
-"""`tinytalk qa`: HeyGen vs Replika comparisons (latency, failures, cost) with CI thresholds."""
+"""`tinytalk qa`: HeyGen v1 vs LiveAvatar vs Replika comparisons (latency, failures, cost) with CI thresholds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .._context import get_ctx
 from .._options import JsonOpt
 
 app = typer.Typer(
-    help="QA of the avatar modes: HeyGen vs Replika (Live2D).\n\n"
+    help="QA of the avatar modes: HeyGen v1, LiveAvatar, Replika (Live2D).\n\n"
     "Example: tinytalk qa compare --script examples/qa_script.txt --runs 3 --out qa-report",
     no_args_is_help=True,
 )
@@ -30,16 +30,18 @@ def compare(
     fail_if: Annotated[list[str] | None, typer.Option(
         "--fail-if", help="Threshold that fails the run, e.g. 'replika.p95.ttft > 1.5' (repeatable).")] = None,
     max_cost: Annotated[float | None, typer.Option(
-        "--max-cost", min=0, help="Stop before a turn that would take the spend over this many USD.")] = None,
+        "--max-cost", min=0, help="Refuse a run whose worst case (price table) is over this many USD; stop "
+                                  "before a turn that would take the spend over it.")] = None,
     target: Annotated[str, typer.Option(
         "--target", help="providers: straight to the vendors (fakes without keys); api: through the API.")
     ] = "providers",
-    modes: Annotated[list[str] | None, typer.Option("--mode", help="Only these modes (heygen, replika).")] = None,
+    modes: Annotated[list[str] | None, typer.Option(
+        "--mode", help="Only these modes (heygen, liveavatar, replika).")] = None,
     fakes: Annotated[bool | None, typer.Option(
         "--fakes/--no-fakes", help="Use the vendor fakes (default: when no vendor key is configured).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Run the same utterances through both avatar modes and write report.json and report.html.
+    """Run the same utterances through the avatar modes and write report.json and report.html.
 
     Exit code 12 when a --fail-if threshold is crossed or --max-cost stopped the run.
 

@@ -43,8 +43,9 @@ def register(app: typer.Typer) -> None:
         target: Annotated[str, typer.Option(
             "--target", help="api: through the TinyTalk API (by profile); providers: straight to the vendors.",
             case_sensitive=False)] = "api",
-        avatar: Annotated[str, typer.Option("--avatar", help="Avatar step: replika (Live2D lip-sync) or heygen.",
-                                            case_sensitive=False)] = "replika",
+        avatar: Annotated[str, typer.Option(
+            "--avatar", help="Avatar step: replika (Live2D lip-sync), heygen or liveavatar (providers target).",
+            case_sensitive=False)] = "replika",
         audio: Annotated[Path | None, typer.Option(
             "--audio", exists=True, dir_okay=False, readable=True,
             help="A push-to-talk clip to upload instead of the espeak-ng one (no WER then).")] = None,
@@ -76,8 +77,11 @@ def register(app: typer.Typer) -> None:
         avatar_ = avatar.lower()
         if target_ not in ("api", "providers"):
             raise typer.BadParameter(f"must be api or providers, not '{target}'", param_hint="--target")
-        if avatar_ not in ("replika", "heygen"):
-            raise typer.BadParameter(f"must be replika or heygen, not '{avatar}'", param_hint="--avatar")
+        if avatar_ not in ("replika", "heygen", "liveavatar"):
+            raise typer.BadParameter(f"must be replika, heygen or liveavatar, not '{avatar}'", param_hint="--avatar")
+        if avatar_ == "liveavatar" and target_ != "providers":
+            # through the API the video mode is whichever vendor the platform's video_avatar_vendor names
+            raise typer.BadParameter("liveavatar runs on --target providers", param_hint="--avatar")
         app_ctx = get_ctx(ctx)
 
         def on_stage(stage: StageResult) -> None:

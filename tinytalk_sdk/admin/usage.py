@@ -123,12 +123,13 @@ def _rate_sql(log: Table, rates: Rates) -> ColumnElement[Any]:
         parts.append(audio)
     if rates.per_1k_characters is not None:
         parts.append(z(log.c.characters) * _num(rates.per_1k_characters / 1000))
-    if rates.per_session_minute is not None:
+    per_minute = rates.session_minute_price  # credits (LiveAvatar) folded in, as Rates.cost does
+    if per_minute is not None:
         minutes: Any = log.c.session_minutes
         if rates.min_session_minutes is not None:
             minimum = _num(rates.min_session_minutes)
             minutes = case((log.c.session_minutes < minimum, minimum), else_=log.c.session_minutes)
-        parts.append(case((log.c.session_minutes > 0, minutes * _num(rates.per_session_minute)),
+        parts.append(case((log.c.session_minutes > 0, minutes * _num(per_minute)),
                           else_=_num(Decimal(0))))
     if not parts:
         return cast("ColumnElement[Any]", _num(Decimal(0)))

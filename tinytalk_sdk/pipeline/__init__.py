@@ -6,7 +6,7 @@ reports are rendered in their own modules). The package talks to the services th
 A local server is started by the caller and handed in (:data:`LocalServer`).
 """
 
-from .avatars import AVATARS, Avatar, HeyGenAvatar, Live2DAvatar, avatar_for, lipsync
+from .avatars import AVATARS, Avatar, HeyGenAvatar, Live2DAvatar, LiveAvatarAvatar, avatar_for, lipsync
 from .cleanup import remove_test_user, remove_uploads
 from .runner import SkipStage, failure_kind, run_stages
 from .setup import LocalServer, Opened, TargetName, open_target
@@ -35,6 +35,7 @@ __all__ = [
     "GptStage",
     "HeyGenAvatar",
     "Live2DAvatar",
+    "LiveAvatarAvatar",
     "LocalServer",
     "LoginStage",
     "Opened",

@@ -2,8 +2,8 @@
 
 An avatar has a session life cycle (``open`` before the pupil speaks, ``close`` always, also on errors),
 and a ``speak`` per turn that returns a one-line detail and marks ``first`` on the stage when the avatar is
-ready. A new provider (LiveAvatar) is one new subclass registered in :data:`AVATARS`; smoke, QA and the
-load test pick it up by name.
+ready. A provider is one subclass registered in :data:`AVATARS` (``replika``, ``heygen``, ``liveavatar``);
+smoke, QA and the load test pick it up by name.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .targets import Target
     from .timing import StageResult, Turn
 
-__all__ = ["AVATARS", "Avatar", "HeyGenAvatar", "Live2DAvatar", "avatar_for", "lipsync"]
+__all__ = ["AVATARS", "Avatar", "HeyGenAvatar", "Live2DAvatar", "LiveAvatarAvatar", "avatar_for", "lipsync"]
 
 
 class Avatar:
@@ -114,7 +114,32 @@ class HeyGenAvatar(Avatar):
         return len(turn.reply.split()) * 0.4  # HeyGen voices: ~150 words/min
 
 
-AVATARS: dict[str, type[Avatar]] = {"replika": Live2DAvatar, "heygen": HeyGenAvatar}
+class LiveAvatarAvatar(HeyGenAvatar):
+    """HeyGen LiveAvatar (FULL mode): token + start once per run, ``avatar.speak_text`` over LiveKit per answer,
+    always stopped. "Ready" is the event accepted by the room (LiveAvatar sends no task answer)."""
+
+    name = "liveavatar"
+    billing_service = "liveavatar"
+
+    def open(self, target: Target) -> None:
+        if self.session_id is None:
+            self.session_id = target.liveavatar_open()
+            self.opened.append(self.session_id)
+
+    def speak(self, target: Target, turn: Turn, timing: StageResult) -> str:
+        if self.session_id is None:
+            raise CheckFailedError("no LiveAvatar session")
+        target.liveavatar_say(self.session_id, turn.reply)
+        timing.mark_first()
+        return f"liveavatar session {self.session_id[:12]}…"
+
+    def close(self, target: Target) -> None:
+        sid, self.session_id = self.session_id, None
+        if sid is not None:
+            target.liveavatar_close(sid)  # always: billed per minute in credits
+
+
+AVATARS: dict[str, type[Avatar]] = {"replika": Live2DAvatar, "heygen": HeyGenAvatar, "liveavatar": LiveAvatarAvatar}
 
 
 def avatar_for(name: str) -> Avatar:

@@ -132,7 +132,7 @@ def _open_providers(config: Config, stack: ExitStack, *, work_dir: Path, use_fak
         notes.append(f"no vendor keys configured: using the vendor fakes on {fakes.base_url}")
     recorder = UsageRecorder(engine, cost=cost_for(config)) if engine is not None else recorder_for(config)
     providers = build_providers(config, recorder, require_real=True)
-    for provider in (providers.stt, providers.tts, providers.avatar):
+    for provider in (providers.stt, providers.tts, providers.avatar, *providers.videos.values()):
         close = getattr(provider, "close", None)
         if callable(close):
             stack.callback(close)

@@ -87,6 +87,16 @@ class ApiTarget:
         self.client.heygen.stop(session_id=session_id)
         self._heygen = None
 
+    # Through the API the video mode is whichever vendor `video_avatar_vendor` names: not selectable per run.
+    def liveavatar_open(self) -> str:
+        raise CheckFailedError("the liveavatar mode runs on the providers target (--target providers)")
+
+    def liveavatar_say(self, session_id: str, text: str) -> None:
+        raise CheckFailedError("the liveavatar mode runs on the providers target (--target providers)")
+
+    def liveavatar_close(self, session_id: str) -> None:
+        """Nothing was opened."""
+
 
 class ProviderTarget:
     """One conversation turn straight to the providers (real vendors, or their fakes)."""
@@ -144,6 +154,23 @@ class ProviderTarget:
 
     def heygen_close(self, session_id: str) -> None:
         self.providers.avatar.stop_session(session_id, ctx=self.ctx)
+
+    def _liveavatar(self) -> Any:
+        video = self.providers.videos.get("liveavatar")
+        if video is None:
+            raise CheckFailedError("no LiveAvatar provider: set liveavatar_api_key (or run on the fakes)")
+        return video
+
+    def liveavatar_open(self) -> str:
+        # create_session is token + start + keep-alive; it stops the session itself if a step fails
+        session_id: str = self._liveavatar().create_session(ctx=self.ctx).session_id
+        return session_id
+
+    def liveavatar_say(self, session_id: str, text: str) -> None:
+        self._liveavatar().speak(session_id, text, ctx=self.ctx)
+
+    def liveavatar_close(self, session_id: str) -> None:
+        self._liveavatar().stop_session(session_id, ctx=self.ctx)
 
 
 Target = ApiTarget | ProviderTarget

@@ -20,6 +20,7 @@ __all__ = [
     "elevenlabs_error",
     "heygen_error",
     "http_error",
+    "liveavatar_error",
     "one_line",
     "openai_error",
 ]
@@ -97,6 +98,22 @@ def heygen_error(status: int | None, headers: Mapping[str, str], body: Any) -> P
         code = str(data.get("code") or f"http_{status}")
         message = str(data.get("message") or err or f"HTTP {status}")
     return _vendor_error("heygen", status, headers, code, message)
+
+
+def liveavatar_error(status: int | None, headers: Mapping[str, str], body: Any) -> ProviderError:
+    """LiveAvatar: the ``{code, data, message}`` envelope, or FastAPI's 422 ``{"detail": [{loc, msg}]}``."""
+    data = _as_dict(body)
+    detail = data.get("detail")
+    if isinstance(detail, list):
+        parts = [f"{'.'.join(str(p) for p in d.get('loc', []) if p != 'body')}: {d.get('msg')}"
+                 for d in detail if isinstance(d, dict)]
+        code, message = "validation_error", "; ".join(parts) or "validation error"
+    elif isinstance(detail, str):  # FastAPI's own HTTPException body
+        code, message = f"http_{status}", detail
+    else:
+        code = str(data.get("code") or f"http_{status}")
+        message = str(data.get("message") or f"HTTP {status}")
+    return _vendor_error("liveavatar", status, headers, code, message)
 
 
 def http_error(provider: str, exc: BaseException, *, mid_stream: bool = False) -> ProviderError | None:

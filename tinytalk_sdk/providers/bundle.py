@@ -90,9 +90,16 @@ class Providers:
     chat: ChatModel
     tts: TextToSpeech
     avatar: VideoAvatar
+    # Other video-avatar vendors by name (``liveavatar``), chosen per request by the platform setting
+    # ``video_avatar_vendor``; ``avatar`` is HeyGen v1's slot (or the offline one).
+    videos: dict[str, VideoAvatar] = field(default_factory=dict)
 
     def names(self) -> dict[str, str]:
         return {"stt": self.stt.name, "chat": self.chat.name, "tts": self.tts.name, "avatar": self.avatar.name}
+
+    def video(self, vendor: str | None) -> VideoAvatar:
+        """The video avatar of ``vendor`` (``heygen`` or unknown/unconfigured → the ``avatar`` slot)."""
+        return self.videos.get(vendor or "", self.avatar)
 
 
 def service_of(provider: object) -> str:

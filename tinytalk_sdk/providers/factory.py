@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .base import CostFn, UsageRecorder
-from .bundle import Providers
+from .bundle import Providers, VideoAvatar
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..pricing import PriceTable
     from .elevenlabs_provider import ElevenLabsProvider
     from .heygen import HeyGenClient
+    from .liveavatar import LiveAvatarClient
     from .openai_provider import OpenAIProvider
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "cost_for",
     "make_elevenlabs",
     "make_heygen",
+    "make_liveavatar",
     "make_openai",
     "price_table_for",
     "provider_sources",
@@ -83,6 +85,27 @@ def make_heygen(config: Config, recorder: UsageRecorder | None = None) -> HeyGen
     )
 
 
+def make_liveavatar(config: Config, recorder: UsageRecorder | None = None) -> LiveAvatarClient:
+    """The LiveAvatar client of a profile; ``liveavatar_room = loopback`` speaks to the fakes' room."""
+    from .._exceptions import ValidationError
+    from .liveavatar import LiveAvatarClient
+
+    room = (config.get("liveavatar_room") or "livekit").strip().lower()
+    if room not in ("livekit", "loopback"):
+        raise ValidationError(f"liveavatar_room '{room}': use livekit or loopback")
+    factory = None
+    if room == "loopback":
+        from ..testing.fakes.liveavatar import LoopbackRoom
+
+        factory = LoopbackRoom
+    return LiveAvatarClient(
+        api_key=config.require("liveavatar_api_key"), base_url=config.get("liveavatar_base_url"),
+        mode=config.get("liveavatar_mode"), avatar_id=config.get("liveavatar_avatar_id"),
+        voice_id=config.get("liveavatar_voice_id"), context_id=config.get("liveavatar_context_id"),
+        recorder=recorder, room_factory=factory, profile=config.profile,
+    )
+
+
 def provider_sources(config: Config) -> dict[str, str]:
     """Which provider each slot will use: ``{"stt": "openai", "tts": "offline", ...}``."""
     has = {s: bool(config.get(f"{s}_api_key")) for s in SERVICES}
@@ -108,11 +131,15 @@ def build_providers(
     eleven = make_elevenlabs(config, recorder) if sources["tts"] == "elevenlabs" or "elevenlabs" in required \
         else None
     heygen = make_heygen(config, recorder) if sources["avatar"] == "heygen" or "heygen" in required else None
+    videos: dict[str, VideoAvatar] = {}
+    if config.get("liveavatar_api_key") or "liveavatar" in required:
+        videos["liveavatar"] = make_liveavatar(config, recorder)
     return Providers(
         stt=openai or offline.stt,
         chat=openai or offline.chat,
         tts=eleven or offline.tts,
         avatar=heygen or offline.avatar,
+        videos=videos,
     )
 
 

@@ -14,8 +14,6 @@ second Ctrl-C ignored while the stop request is in flight. What a crash (SIGKILL
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -27,6 +25,7 @@ from .._redact import register_secret
 from ._adapter import VendorAdapter
 from ._errors import heygen_error, http_error
 from ._retry import RetryPolicy, retrying
+from ._signals import no_interrupts, sigterm_as_exit
 from .base import CallContext, UsageEntry, UsageRecorder
 from .bundle import AvatarSession, AvatarStop, AvatarTask
 
@@ -303,7 +302,7 @@ class HeyGenClient(VendorAdapter):
         start: bool = True, ctx: CallContext | None = None,
     ) -> Iterator[HeyGenSession]:
         """``with heygen.session() as s: heygen.task(s, "Hi!")`` — stopped however the block ends."""
-        with _sigterm_as_exit():
+        with sigterm_as_exit():
             sess = self.new_session(avatar_id=avatar_id, voice_id=voice_id, quality=quality, ctx=ctx)
             try:
                 if start:
@@ -312,7 +311,7 @@ class HeyGenClient(VendorAdapter):
             finally:
                 if not sess.stopped:
                     # A failed stop is already an error row; `heygen sessions stop-all` cleans up.
-                    with _no_interrupts(), suppress(ProviderError):
+                    with no_interrupts(), suppress(ProviderError):
                         self.stop(sess, ctx=ctx)
 
 
@@ -324,39 +323,3 @@ def _minutes_since(created: Any) -> float | None:
     if isinstance(created, (int, float)) and created > 0:
         return round(max(time.time() - float(created), 0) / 60, 4)
     return None
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-@contextmanager
-def _sigterm_as_exit() -> Iterator[None]:
-    """While a session is open, SIGTERM raises SystemExit so that ``finally`` stops the session."""
-    if not _main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _no_interrupts() -> Iterator[None]:
-    """Let the stop request finish even if the user presses Ctrl-C again."""
-    if not _main_thread():
-        yield
-        return
-    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    previous_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-        signal.signal(signal.SIGTERM, previous_term)

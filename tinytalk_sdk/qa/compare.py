@@ -1,16 +1,21 @@
-"""`tinytalk qa compare`: the same scripted utterances through both avatar modes, measured side by side.
+"""`tinytalk qa compare`: the same scripted utterances through the avatar modes, measured side by side.
 
-Per mode (``heygen``, ``replika``) and per stage: p50 / p95 / max latency, end of user speech → avatar
-speaking, failure and timeout rates, and the estimated cost per conversation minute (HeyGen's per-minute
-billing + STT + GPT, against STT + GPT + TTS for Replika), from the usage rows the providers wrote and the
-price table. The turn itself is the pipeline's (:func:`tinytalk_sdk.pipeline.pupil_turn`).
+Per mode (``heygen`` = HeyGen v1, ``liveavatar`` = HeyGen LiveAvatar, ``replika`` = Live2D) and per stage:
+p50 / p95 / max latency, end of user speech → avatar speaking, failure and timeout rates, and the estimated
+cost per conversation minute (the video vendors' per-minute billing — LiveAvatar's in credits — + STT + GPT,
+against STT + GPT + TTS for Replika), from the usage rows the providers wrote and the price table. The turn
+itself is the pipeline's (:func:`tinytalk_sdk.pipeline.pupil_turn`).
 
 Decisions the issue left open (docs/smoke-and-qa.md):
 * a HeyGen session is opened once per run and mode (as the app does when the video screen opens) and
   always stopped; per utterance the avatar is "ready" when its ``task`` is accepted;
 * a conversation minute is a minute of speech (the learner's clips + the avatar's answers);
-* ``--max-cost`` is checked before every turn: spent so far (open HeyGen sessions included, with their
-  30-second minimum) + the expected cost of the next turn; a turn that would go over is not started.
+* ``--max-cost`` is checked twice. Before the run: its worst case from the price table (:func:`worst_case`:
+  every turn at its a-priori cost, every vendor session open for ``WORST_TURN_SECONDS`` per utterance, at least
+  its billed minimum) must fit, else nothing starts. Before every turn: spent so far (open sessions included,
+  with their minimum) + the expected cost of the next turn; a turn that would go over is not started;
+* LiveAvatar runs on the providers target only: through the API the video mode is whichever vendor the
+  platform's ``video_avatar_vendor`` names, so ``--target api`` leaves the ``liveavatar`` mode out (noted).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import TinyTalkError, ValidationError
+from .._exceptions import CheckFailedError, TinyTalkError, ValidationError
 from ..pipeline import (
     METRICS,
     ApiTarget,
@@ -49,9 +54,12 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..pricing import PriceTable
 
-__all__ = ["QA_TAG", "QAReport", "evaluate", "run_compare"]
+__all__ = ["QA_TAG", "WORST_TURN_SECONDS", "QAReport", "evaluate", "run_compare", "worst_case"]
 
 QA_TAG = "qa"
+# How long a vendor session is assumed to stay open per utterance in the worst case (a turn's STT + GPT +
+# the avatar's answer take a few seconds on the real vendors; a turn slower than this is the in-run guard's).
+WORST_TURN_SECONDS = 15.0
 
 
 @dataclass
@@ -119,9 +127,24 @@ def a_priori_turn_cost(avatar: Avatar, utterance: str, table: PriceTable) -> Dec
 def session_rate(avatar: Avatar, table: PriceTable) -> tuple[Decimal, Decimal]:
     """(USD per session minute, minimum billed minutes) of the avatar's vendor session; zero without one."""
     rates = table.lookup(avatar.billing_service, None) if avatar.billing_service else None
-    if rates is None or rates.per_session_minute is None:
+    per_minute = rates.session_minute_price if rates is not None else None
+    if rates is None or per_minute is None:
         return Decimal(0), Decimal(0)
-    return rates.per_session_minute, rates.min_session_minutes or Decimal(0)
+    return per_minute, rates.min_session_minutes or Decimal(0)
+
+
+def worst_case(modes: Sequence[str], utterances: Sequence[str], runs: int, table: PriceTable
+               ) -> dict[str, Decimal]:
+    """The most a run may cost per mode, from the price table alone (nothing measured, nothing spent)."""
+    result: dict[str, Decimal] = {}
+    for mode in modes:
+        avatar = avatar_for(mode)
+        turns = sum((a_priori_turn_cost(avatar, text, table) for text in utterances), Decimal(0))
+        rate, minimum = session_rate(avatar, table)
+        minutes = max(Decimal(str(WORST_TURN_SECONDS)) * len(utterances) / 60, minimum) if avatar.has_session \
+            else Decimal(0)
+        result[mode] = ((turns + minutes * rate) * runs).quantize(Decimal("0.000001"))
+    return result
 
 
 def run_compare(
@@ -144,9 +167,24 @@ def run_compare(
 
     if runs < 1:
         raise ValidationError("--runs must be at least 1")
+    modes = list(modes)
+    skipped = "liveavatar" in modes and target == "api"
+    if skipped:
+        modes.remove("liveavatar")
+    budget = _Budget(max_cost, price_table_for(config))  # the profile's table, as the recorders use
+    if budget.max_cost is not None:
+        worst = worst_case(modes, utterances, runs, budget.prices)
+        if sum(worst.values(), Decimal(0)) > budget.max_cost:
+            parts = ", ".join(f"{m} {c:.4f}" for m, c in worst.items())
+            raise CheckFailedError(
+                f"--max-cost {budget.max_cost}: the run's worst case is {sum(worst.values(), Decimal(0)):.4f} USD "
+                f"({parts}); nothing was started",
+                hint="raise --max-cost, or lower --runs / the script / the --mode list")
     report = QAReport(script=script_name, runs=runs, utterances=list(utterances), target=target,
                       max_cost=max_cost)
-    budget = _Budget(max_cost, price_table_for(config))  # the profile's table, as the recorders use
+    if skipped:
+        report.notes.append("liveavatar mode left out: through the API the video mode is the vendor "
+                            "video_avatar_vendor names (run it with --target providers)")
     say = on_progress or (lambda _m: None)
     with tempfile.TemporaryDirectory(prefix="tinytalk-qa-") as tmp:
         work = Path(tmp)

@@ -22,9 +22,10 @@ _LABELS = {
     "tts_total": "TTS total",
     "avatar_ready": "avatar ready",
     "speech_to_avatar": "end of speech → avatar",
-    "session_ready": "HeyGen session ready",
+    "session_ready": "video session ready",
 }
-_COLORS = {"heygen": "#7c3aed", "replika": "#0d9488"}
+_TITLES = {"heygen": "HeyGen v1", "liveavatar": "LiveAvatar", "replika": "Replika (Live2D)"}
+_COLORS = {"heygen": "#7c3aed", "liveavatar": "#db2777", "replika": "#0d9488"}
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -102,7 +103,7 @@ def render_html(report: QAReport) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>TinyTalk QA: HeyGen vs Replika</title>
+<title>TinyTalk QA: {' vs '.join(html.escape(m) for m in modes)}</title>
 <style>
 body{{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1f2937;background:#fff}}
 h1{{font-size:22px;margin:0 0 4px}} h2{{font-size:17px;margin:28px 0 8px}}
@@ -110,14 +111,15 @@ h1{{font-size:22px;margin:0 0 4px}} h2{{font-size:17px;margin:28px 0 8px}}
 .PASSED{{background:#dcfce7;color:#166534}} .FAILED{{background:#fee2e2;color:#991b1b}}
 table{{border-collapse:collapse;margin:6px 0}} th,td{{border:1px solid #e5e7eb;padding:4px 10px;text-align:right}}
 th[scope=row]{{text-align:left;font-weight:500}} thead th{{background:#f9fafb}}
-.mode-heygen{{color:{_COLORS["heygen"]}}} .mode-replika{{color:{_COLORS["replika"]}}}
+.mode-heygen{{color:{_COLORS["heygen"]}}} .mode-liveavatar{{color:{_COLORS["liveavatar"]}}}
+.mode-replika{{color:{_COLORS["replika"]}}}
 td.best{{font-weight:700;background:#f0fdf4}} .charts{{display:flex;flex-wrap:wrap;gap:24px}}
 .lbl{{font-size:12px;fill:#374151}} .val{{font-size:11px;fill:#374151}}
 .legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}}
 li.bad{{color:#991b1b}} li.good{{color:#166534}} code{{background:#f3f4f6;padding:0 4px}}
 </style></head>
 <body>
-<h1>HeyGen vs Replika <span class="verdict {verdict}">{verdict}</span></h1>
+<h1>{" vs ".join(html.escape(_TITLES.get(m, m)) for m in modes)} <span class="verdict {verdict}">{verdict}</span></h1>
 <p class="meta">script <b>{html.escape(report.script)}</b> · {len(report.utterances)} utterances × {report.runs} runs ·
 target {html.escape(report.target)} · providers {providers} ·
 {html.escape(str(data["started_at"]))}</p>

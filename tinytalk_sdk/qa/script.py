@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODES", "SCALARS", "STATS", "Threshold", "load_script", "parse_threshold"]
 
-MODES = ("heygen", "replika")
+MODES = ("heygen", "liveavatar", "replika")  # HeyGen v1, HeyGen LiveAvatar, Live2D
 SCALARS = ("failure_rate", "timeout_rate", "cost_per_minute", "cost_total")
 STATS = ("p50", "p95", "max", "mean")
 _OPS: dict[str, Callable[[float, float], bool]] = {

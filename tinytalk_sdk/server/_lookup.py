@@ -91,6 +91,11 @@ def avatar_provider(session: Session) -> str:
     return value if value in ("heygen", "replika") else DEFAULT_AVATAR_PROVIDER
 
 
+def video_avatar_vendor(session: Session) -> str:
+    value = setting(session, "video_avatar_vendor")
+    return value if value in ("heygen", "liveavatar") else "heygen"
+
+
 def app_flags(session: Session) -> dict[str, bool]:
     """Switches for the app: every boolean setting (``maintenance_mode``, …) plus the boolean entries of
     the ``feature_flags`` JSON object."""

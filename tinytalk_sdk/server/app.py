@@ -60,10 +60,10 @@ def handlers() -> dict[str, Handler]:
 
 def _bind_recorders(providers: Providers, recorder: UsageRecorder) -> None:
     """Providers that keep usage in memory (no engine) write to this server's database instead."""
-    for provider in (providers.stt, providers.chat, providers.tts, providers.avatar):
+    for provider in (providers.stt, providers.chat, providers.tts, providers.avatar, *providers.videos.values()):
         own = getattr(provider, "recorder", None)
         if isinstance(own, UsageRecorder) and own.engine is None:
-            provider.recorder = recorder  # type: ignore[union-attr]
+            provider.recorder = recorder  # type: ignore[attr-defined]
 
 
 def create_app(

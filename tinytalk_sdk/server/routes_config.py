@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from ..db.session import transaction
 from ._call import Call, Handler
-from ._lookup import app_flags, avatar_provider, default_character, user_character
+from ._lookup import app_flags, avatar_provider, default_character, user_character, video_avatar_vendor
 from ._responses import ApiError, ok
 from ._serialize import character_out, iso
 
@@ -36,6 +36,7 @@ def app_config(call: Call) -> Response:
         character = default_character(session)
         return ok({
             "avatar_provider": avatar_provider(session),
+            "video_avatar_vendor": video_avatar_vendor(session),
             "flags": app_flags(session),
             "default_character": _character(session, character, call.base_url()) if character else None,
             "server_time": iso(call.state.now()),

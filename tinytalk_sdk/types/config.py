@@ -45,6 +45,9 @@ class Character(ResponseModel):
 
 class AppConfig(ResponseModel):
     avatar_provider: str = Field(description="admin_settings.avatar_provider: heygen | replika")
+    video_avatar_vendor: str = Field(
+        default="heygen",
+        description="admin_settings.video_avatar_vendor: heygen | liveavatar — who serves the video mode")
     flags: dict[str, bool] = Field(default_factory=dict)
     default_character: Character | None = None
     server_time: dt.datetime | None = None

@@ -1,4 +1,4 @@
-"""Fakes that tell the truth: OpenAI, ElevenLabs and HeyGen as one Starlette app on loopback.
+"""Fakes that tell the truth: OpenAI, ElevenLabs, HeyGen and LiveAvatar as one Starlette app on loopback.
 
 Same paths, auth headers, status codes, JSON envelopes, error bodies and stream framing as the vendors
 document (PROVIDERS.md), so that the official ``openai`` and ``elevenlabs`` packages run unchanged against
@@ -7,6 +7,7 @@ it through their base-URL options::
     OpenAI      {base}/v1          Authorization: Bearer <key>        fakes/openai.py
     ElevenLabs  {base}             xi-api-key: <key>                  fakes/elevenlabs.py
     HeyGen      {base}             X-Api-Key: <key>                   fakes/heygen.py
+    LiveAvatar  {base}/liveavatar  X-API-KEY / Bearer session token   fakes/liveavatar.py
 
 One module per vendor over the loopback-server base ``_server`` (state, scenarios, request log, uvicorn
 thread); ``_app`` joins them. Scenarios (one-shot, per vendor) switch a response to a failure: set them in

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import elevenlabs, heygen, openai
+from . import elevenlabs, heygen, liveavatar, openai
 from ._server import FakeState, RunningFakeVendors, serve
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_PAYLOADS", "VENDORS", "build_app", "load_payloads", "start_fake_vendors"]
 
-VENDORS = (openai, elevenlabs, heygen)
+VENDORS = (openai, elevenlabs, heygen, liveavatar)
 
 DEFAULT_PAYLOADS: dict[str, Any] = {name: payload for vendor in VENDORS for name, payload in vendor.PAYLOADS.items()}
 

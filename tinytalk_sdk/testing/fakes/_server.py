@@ -170,6 +170,10 @@ class RunningFakeVendors:
     def heygen_url(self) -> str:
         return self.base_url
 
+    @property
+    def liveavatar_url(self) -> str:
+        return self.base_url + "/liveavatar"  # its /v1/voices would collide with ElevenLabs' at the root
+
     def env(self, key: str = "sk-fake-0123456789abcdef") -> dict[str, str]:
         """Settings that point a profile's providers here (``TINYTALK_*`` variables)."""
         return {
@@ -179,6 +183,11 @@ class RunningFakeVendors:
             "TINYTALK_ELEVENLABS_BASE_URL": self.elevenlabs_url,
             "TINYTALK_HEYGEN_API_KEY": "hg-fake-0123456789abcdef",
             "TINYTALK_HEYGEN_BASE_URL": self.heygen_url,
+            # a LiveAvatar key is a UUID (HeyGen keys are refused); no LiveKit server: the loopback room
+            "TINYTALK_LIVEAVATAR_API_KEY": "0fa4e000-0000-4000-8000-00000000fa4e",
+            "TINYTALK_LIVEAVATAR_BASE_URL": self.liveavatar_url,
+            "TINYTALK_LIVEAVATAR_AVATAR_ID": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a",
+            "TINYTALK_LIVEAVATAR_ROOM": "loopback",
         }
 
     def stop(self) -> None:
