@@ -66,6 +66,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("uploads_dir", "Folder holding voice uploads (local server / storage report)"),
         Setting("price_table", "Path of a price table TOML overriding the built-in one"),
         Setting("admin_user", "Name recorded as `changed_by` in audit rows (default: OS user)"),
+        Setting("production", "true marks a production profile (`qa load` refuses it without "
+                "--i-know-this-is-production)"),
     ]
 }
 SECRET_KEYS = frozenset(k for k, s in SETTINGS.items() if s.secret)
