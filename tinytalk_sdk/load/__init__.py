@@ -17,6 +17,7 @@ from .plan import (
     parse_stage_limit,
     parse_steps,
 )
+from .report import write_reports
 from .run import LoadReport, run_load, run_worker
 from .safety import check_plan, estimate_cost, is_production
 from .verdict import capacity, evaluate
@@ -40,4 +41,5 @@ __all__ = [
     "remove_test_users",
     "run_load",
     "run_worker",
+    "write_reports",
 ]

@@ -33,6 +33,7 @@ __all__ = ["BOOTSTRAP", "main"]
 BOOTSTRAP = ("import locust, sys; from tinytalk_sdk.load.child import main; sys.exit(main(sys.argv[1:]))")
 SAMPLE_EVERY = 2.0  # seconds between latency samples (chart of latency against pupil count)
 SAMPLE_WINDOW = 3  # samples: a point's p95 covers the last SAMPLE_EVERY × SAMPLE_WINDOW seconds
+STOPPED = "tinytalk_stopped"  # a worker's pupils have all stopped (custom Locust message)
 WORKER_LAG = 3.5  # workers report every 3 s: wait this long for their last numbers
 
 
@@ -158,6 +159,9 @@ def main(argv: list[str]) -> int:
 
     from .pupil import Pupil
 
+    from locust.log import setup_logging
+
+    setup_logging("INFO")  # to the child's log file (the parent points stdout/stderr there)
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     mode, out = spec["mode"], Path(spec["out"])
     plan = LoadPlan.from_dict(spec["plan"]) if spec.get("plan") else None
@@ -167,22 +171,33 @@ def main(argv: list[str]) -> int:
 
     if mode == "worker":
         runner = env.create_worker_runner(spec["master_host"], int(spec["master_port"]))
+
+        def stopped(**_kw: Any) -> None:
+            # after the pupils' on_stop (avatar sessions stopped, logged out): their last numbers, then "done"
+            runner._send_stats()
+            runner.send_message(STOPPED, {"worker": runner.client_id})
+
+        env.events.test_stop.add_listener(stopped)
         for sig in (signal.SIGINT, signal.SIGTERM):
             gevent.signal_handler(sig, runner.quit)
         runner.greenlet.join()
         Pupil.finish_all()
         _write(out, result)
+        runner.client.close()  # (an open zmq socket would keep the process alive)
         return 0
 
     assert plan is not None
     distributed = mode == "master"
     if distributed:
         runner = env.create_master_runner(spec.get("bind_host", "*"), int(spec.get("bind_port", 5557)))
+        env.tinytalk_stopped = set()
+        runner.register_message(STOPPED, lambda environment, msg, **_kw: env.tinytalk_stopped.add(msg.data["worker"]))
     else:
         runner = env.create_local_runner()
     run = _Run(env, runner, plan, distributed)
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, run.stop.set)
+    started = time.time()
     csv = StatsCSVFileWriter(env, PERCENTILES_TO_REPORT, str(out.parent / "locust"), full_history=True)
     greenlets = [gevent.spawn(csv), gevent.spawn(run.sampler)]
     try:
@@ -199,11 +214,11 @@ def main(argv: list[str]) -> int:
             result["steps"] = run.steps()
     finally:
         result["interrupted"] = run.stop.is_set()
-        runner.stop()  # every pupil's on_stop: stop its avatar session, log out
         if distributed:
-            gevent.sleep(WORKER_LAG)  # the workers' last report (the stop events)
+            _wrap_up_workers(runner, timeout=plan.timeout + 15)
+        runner.stop()  # every pupil's on_stop: stop its avatar session, log out
         Pupil.finish_all()
-        final = _diff({"t": 0.0, "entries": {}, "errors": {}}, _snapshot(env.stats), 0)
+        final = _diff({"t": started, "entries": {}, "errors": {}}, _snapshot(env.stats), 0)
         result["totals"] = final
         result["samples"] = run.samples
         gevent.killall(greenlets)
@@ -212,6 +227,26 @@ def main(argv: list[str]) -> int:
         runner.quit()
         _write(out, result)
     return 0
+
+
+def _wrap_up_workers(runner: Any, *, timeout: float) -> None:
+    """Tell every worker to quit and wait for its last numbers.
+
+    (Locust's ``stop`` would make the master forget a worker at its "client_stopped" and drop its last
+    report; its ``quit`` waits only half a second. A worker quits gracefully — its pupils finish the turn they
+    are in and stop their avatar sessions — then sends its stats and ``tinytalk_stopped``.)
+    """
+    import gevent
+    from locust.rpc import Message
+
+    done: set[str] = runner.environment.tinytalk_stopped
+    ids = [c.id for c in runner.clients.all]
+    for client_id in ids:
+        runner.server.send_to_client(Message("quit", None, client_id))
+    deadline = time.time() + timeout
+    while not set(ids) <= done and time.time() < deadline:
+        gevent.sleep(0.2)
+    gevent.sleep(0.3)  # the stats message was sent just before "stopped": let the listener take it
 
 
 def _locust_html(env: Any, path: Path) -> str | None:

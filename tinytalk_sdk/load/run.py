@@ -55,6 +55,7 @@ class LoadReport:
     capacity: dict[str, Any] | None = None
     cleanup: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
+    error: str | None = None  # why the child could not run the class (workers missing…)
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -83,11 +84,10 @@ class LoadReport:
             "plan": {k: plan[k] for k in ("pupils", "spawn_rate", "duration", "think_min", "think_max", "avatar",
                                          "utterances", "thresholds", "steps", "step_duration", "run_id")},
             "estimated_cost_usd": self.estimated_cost_usd, "max_cost_usd": self.max_cost_usd,
-            "workers": self.workers, "stages": (self.steps[-1]["stages"] if self.steps and not self.capacity
-                                                else self.totals.get("stages", {})),
+            "workers": self.workers, "stages": self.totals.get("stages", {}),
             "steps": self.steps, "totals": self.totals, "samples": self.samples, "checks": self.checks,
             "capacity": self.capacity, "avatar_sessions": self.avatar_sessions, "cleanup": self.cleanup,
-            "interrupted": self.interrupted, "notes": self.notes, "files": self.files,
+            "interrupted": self.interrupted, "error": self.error, "notes": self.notes, "files": self.files,
         }
 
 
@@ -192,7 +192,8 @@ def run_load(
         if plan.steps:
             report.capacity = capacity(report.steps, plan.thresholds)
         else:
-            report.checks = evaluate(report.steps[-1], plan.thresholds)
+            # the whole run, with the turns the pupils finished after the clock ran out (Locust's totals)
+            report.checks = evaluate(report.totals or report.steps[-1], plan.thresholds)
     return report  # interrupted: the caller renders the partial report, then exits 130
 
 
@@ -203,6 +204,7 @@ def _read_result(report: LoadReport, result: dict[str, Any]) -> None:
     report.workers = result.get("workers")
     report.interrupted = bool(result.get("interrupted"))
     if result.get("error"):
+        report.error = result["error"]
         report.notes.append(result["error"])
     if result.get("locust_html"):
         report.files["locust_html"] = result["locust_html"]
