@@ -28,9 +28,8 @@ from typing import Any
 from .plan import FIRST_NAMES, LoadPlan
 from .verdict import held
 
-__all__ = ["BOOTSTRAP", "main"]
+__all__ = ["main"]
 
-BOOTSTRAP = ("import locust, sys; from tinytalk_sdk.load.child import main; sys.exit(main(sys.argv[1:]))")
 SAMPLE_EVERY = 2.0  # seconds between latency samples (chart of latency against pupil count)
 SAMPLE_WINDOW = 3  # samples: a point's p95 covers the last SAMPLE_EVERY × SAMPLE_WINDOW seconds
 STOPPED = "tinytalk_stopped"  # a worker's pupils have all stopped (custom Locust message)
@@ -152,46 +151,62 @@ def _options(plan: LoadPlan | None) -> Any:
 
 
 def main(argv: list[str]) -> int:
-    import gevent
     import locust
     from locust.env import Environment
+    from locust.log import setup_logging
+
+    from .pupil import Pupil
+
+    setup_logging("INFO")  # to the child's log file (the parent points stdout/stderr there)
+    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    out = Path(spec["out"])
+    plan = LoadPlan.from_dict(spec["plan"]) if spec.get("plan") else None
+    env = Environment(user_classes=[Pupil], events=locust.events, stop_timeout=plan.timeout if plan else 60.0)
+    env.parsed_options = _options(plan)
+    result: dict[str, Any] = {"mode": spec["mode"], "interrupted": False, "steps": [], "samples": []}
+    if plan is None:
+        _work(env, spec)
+    else:
+        _lead(env, spec, plan, result)
+    _write(out, result)
+    return 0
+
+
+def _work(env: Any, spec: dict[str, Any]) -> None:
+    """A worker: run the pupils the master hands out until it says quit."""
+    import gevent
+
+    from .pupil import Pupil
+
+    runner: Any = env.create_worker_runner(spec["master_host"], int(spec["master_port"]))
+
+    def stopped(**_kw: Any) -> None:
+        # after the pupils' on_stop (avatar sessions stopped, logged out): their last numbers, then "done"
+        runner._send_stats()
+        runner.send_message(STOPPED, {"worker": runner.client_id})
+
+    env.events.test_stop.add_listener(stopped)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(sig, runner.quit)
+    runner.greenlet.join()
+    Pupil.finish_all()
+    runner.client.close()  # (an open zmq socket would keep the process alive)
+
+
+def _lead(env: Any, spec: dict[str, Any], plan: LoadPlan, result: dict[str, Any]) -> None:
+    """Run the class here (local) or hand it to the workers (master); the numbers go into ``result``."""
+    import gevent
     from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
     from .pupil import Pupil
 
-    from locust.log import setup_logging
-
-    setup_logging("INFO")  # to the child's log file (the parent points stdout/stderr there)
-    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    mode, out = spec["mode"], Path(spec["out"])
-    plan = LoadPlan.from_dict(spec["plan"]) if spec.get("plan") else None
-    env = Environment(user_classes=[Pupil], events=locust.events, stop_timeout=plan.timeout if plan else 60.0)
-    env.parsed_options = _options(plan)
-    result: dict[str, Any] = {"mode": mode, "interrupted": False, "steps": [], "samples": []}
-
-    if mode == "worker":
-        runner = env.create_worker_runner(spec["master_host"], int(spec["master_port"]))
-
-        def stopped(**_kw: Any) -> None:
-            # after the pupils' on_stop (avatar sessions stopped, logged out): their last numbers, then "done"
-            runner._send_stats()
-            runner.send_message(STOPPED, {"worker": runner.client_id})
-
-        env.events.test_stop.add_listener(stopped)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            gevent.signal_handler(sig, runner.quit)
-        runner.greenlet.join()
-        Pupil.finish_all()
-        _write(out, result)
-        runner.client.close()  # (an open zmq socket would keep the process alive)
-        return 0
-
-    assert plan is not None
-    distributed = mode == "master"
+    out = Path(spec["out"])
+    distributed = spec["mode"] == "master"
+    stopped: set[str] = set()
+    runner: Any
     if distributed:
         runner = env.create_master_runner(spec.get("bind_host", "*"), int(spec.get("bind_port", 5557)))
-        env.tinytalk_stopped = set()
-        runner.register_message(STOPPED, lambda environment, msg, **_kw: env.tinytalk_stopped.add(msg.data["worker"]))
+        runner.register_message(STOPPED, lambda environment, msg, **_kw: stopped.add(msg.data["worker"]))
     else:
         runner = env.create_local_runner()
     run = _Run(env, runner, plan, distributed)
@@ -202,11 +217,12 @@ def main(argv: list[str]) -> int:
     greenlets = [gevent.spawn(csv), gevent.spawn(run.sampler)]
     try:
         if distributed:
-            deadline = time.time() + float(spec.get("worker_timeout", 60))
+            timeout = float(spec.get("worker_timeout", 60))
+            deadline = time.time() + timeout
             while len(runner.clients.ready) < plan.expect_workers and not run.stop.is_set():
                 if time.time() > deadline:
                     result["error"] = (f"only {len(runner.clients.ready)} of {plan.expect_workers} worker(s) "
-                                       f"connected within {spec.get('worker_timeout', 60)} s")
+                                       f"connected within {timeout:g} s")
                     break
                 run.stop.wait(0.2)
             result["workers"] = len(runner.clients.ready)
@@ -215,21 +231,18 @@ def main(argv: list[str]) -> int:
     finally:
         result["interrupted"] = run.stop.is_set()
         if distributed:
-            _wrap_up_workers(runner, timeout=plan.timeout + 15)
+            _wrap_up_workers(runner, stopped, timeout=plan.timeout + 15)
         runner.stop()  # every pupil's on_stop: stop its avatar session, log out
         Pupil.finish_all()
-        final = _diff({"t": started, "entries": {}, "errors": {}}, _snapshot(env.stats), 0)
-        result["totals"] = final
+        result["totals"] = _diff({"t": started, "entries": {}, "errors": {}}, _snapshot(env.stats), 0)
         result["samples"] = run.samples
         gevent.killall(greenlets)
         csv.close_files()
         result["locust_html"] = _locust_html(env, out.parent / "locust.html")
         runner.quit()
-        _write(out, result)
-    return 0
 
 
-def _wrap_up_workers(runner: Any, *, timeout: float) -> None:
+def _wrap_up_workers(runner: Any, done: set[str], *, timeout: float) -> None:
     """Tell every worker to quit and wait for its last numbers.
 
     (Locust's ``stop`` would make the master forget a worker at its "client_stopped" and drop its last
@@ -239,7 +252,6 @@ def _wrap_up_workers(runner: Any, *, timeout: float) -> None:
     import gevent
     from locust.rpc import Message
 
-    done: set[str] = runner.environment.tinytalk_stopped
     ids = [c.id for c in runner.clients.all]
     for client_id in ids:
         runner.server.send_to_client(Message("quit", None, client_id))

@@ -47,7 +47,7 @@ def remove_test_users(engine: Engine | None, *, email_prefix: str, started_at: d
         session.execute(delete(User).where(User.id.in_(ids)))
     # database first, files second: a clip that cannot be deleted is an orphan, never a dangling message
     removed = remove_uploads(urls, uploads_dir)
+    note = f"{len(ids)} test user(s) deleted, {by_server} usage row(s) tagged '{tag}' by the server"
+    note += (f", {tagged} tagged here" if tagged else "") + (f", {removed} clip(s) deleted" if removed else "")
     return {"users_deleted": len(ids), "rows_tagged_by_server": by_server, "rows_tagged_here": tagged,
-            "clips_deleted": removed,
-            "note": f"{len(ids)} test user(s) deleted, {by_server} usage row(s) tagged '{tag}' by the server"
-                    + (f", {tagged} tagged here" if tagged else "") + (f", {removed} clip(s) deleted" if removed else "")}
+            "clips_deleted": removed, "note": note}

@@ -17,8 +17,8 @@ from .._exceptions import ValidationError
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_UTTERANCES",
-    "LOAD_TAG",
     "FIRST_NAMES",
+    "LOAD_TAG",
     "LoadPlan",
     "Mode",
     "Thresholds",
@@ -67,6 +67,8 @@ def parse_rate(text: str, *, option: str = "--max-failure-rate") -> float:
         raise ValidationError(f"{option} '{text}': expected a rate such as 1% or 0.01") from None
     if not 0 <= value <= 1:
         raise ValidationError(f"{option} '{text}': must be between 0% and 100%")
+    if value == 1 and not raw.endswith("%"):  # "1" could mean 1% as well as 100%
+        raise ValidationError(f"{option} '{text}': ambiguous, write 1% or 100% (a fraction is below 1)")
     return value
 
 

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["LoadReport", "run_load", "run_worker", "start_child"]
 
 Say = Callable[[str], None]
+# `import locust` first: gevent patches the standard library before httpx, ssl or SQLAlchemy are imported
+BOOTSTRAP = "import locust, sys; from tinytalk_sdk.load.child import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -92,9 +94,7 @@ class LoadReport:
 
 
 def start_child(spec: dict[str, Any], folder: Path) -> subprocess.Popen[bytes]:
-    """The Locust child (``python -c BOOTSTRAP spec.json``); its log goes to ``folder/locust.log``."""
-    from .child import BOOTSTRAP
-
+    """The Locust child (``python -c BOOTSTRAP spec.json``); its log goes to ``folder/locust-<mode>.log``."""
     folder.mkdir(parents=True, exist_ok=True)
     spec_path = folder / f"spec-{spec['mode']}.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
