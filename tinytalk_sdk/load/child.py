@@ -238,6 +238,7 @@ def _lead(env: Any, spec: dict[str, Any], plan: LoadPlan, result: dict[str, Any]
         result["samples"] = run.samples
         gevent.killall(greenlets)
         csv.close_files()
+        _final_csv(env, out.parent / "locust")
         result["locust_html"] = _locust_html(env, out.parent / "locust.html")
         runner.quit()
 
@@ -259,6 +260,19 @@ def _wrap_up_workers(runner: Any, done: set[str], *, timeout: float) -> None:
     while not set(ids) <= done and time.time() < deadline:
         gevent.sleep(0.2)
     gevent.sleep(0.3)  # the stats message was sent just before "stopped": let the listener take it
+
+
+def _final_csv(env: Any, prefix: Path) -> None:
+    """Rewrite the request and failure tables once more with the final numbers (the writer greenlet
+    refreshes them every second and misses the turns the pupils finished while stopping)."""
+    import csv
+
+    from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+
+    tables = StatsCSV(env, PERCENTILES_TO_REPORT)
+    for suffix, write in (("_stats.csv", tables.requests_csv), ("_failures.csv", tables.failures_csv)):
+        with open(f"{prefix}{suffix}", "w", newline="") as handle:
+            write(csv.writer(handle))
 
 
 def _locust_html(env: Any, path: Path) -> str | None:
