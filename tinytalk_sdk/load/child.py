@@ -114,8 +114,13 @@ class _Run:
                 self.samples.append({"t": round(history[-1]["t"], 2), "users": self.runner.user_count, "p95": p95})
 
     def wait_spawned(self, pupils: int) -> None:
-        deadline = time.time() + pupils / max(self.plan.spawn_rate, 0.01) + 30
-        while self.runner.user_count < pupils and time.time() < deadline and not self.stop.is_set():
+        """Until the class is in: spawned, and every pupil has logged in and opened its session (a capacity
+        step measures the class talking, not the burst of logins; the logins are in the run's totals)."""
+        deadline = time.time() + pupils / max(self.plan.spawn_rate, 0.01) + self.plan.timeout
+        while not self.stop.is_set() and time.time() < deadline:
+            entry = self.env.stats.entries.get(("total", "session"))
+            if self.runner.user_count >= pupils and entry is not None and entry.num_requests >= pupils:
+                return
             self.stop.wait(0.2)
 
     def steps(self) -> list[dict[str, Any]]:

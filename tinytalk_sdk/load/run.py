@@ -184,6 +184,7 @@ def run_load(
             report.notes.append(report.cleanup["note"])
         if result_path.exists():
             _read_result(report, json.loads(result_path.read_text(encoding="utf-8")))
+            _check_sweep(report)
         elif not interrupted:
             raise TinyTalkError(f"the Locust run ended (exit {code}) without results; see {out}/locust-{mode}.log")
     report.interrupted = report.interrupted or interrupted
@@ -195,6 +196,17 @@ def run_load(
             # the whole run, with the turns the pupils finished after the clock ran out (Locust's totals)
             report.checks = evaluate(report.totals or report.steps[-1], plan.thresholds)
     return report  # interrupted: the caller renders the partial report, then exits 130
+
+
+def _check_sweep(report: LoadReport) -> None:
+    """Say so when pupils registered but the profile's database does not hold them (another server's)."""
+    register = (report.totals.get("stages") or {}).get("register") or {}
+    registered = (register.get("requests") or 0) - (register.get("failures") or 0)
+    if registered and report.cleanup.get("users_deleted") == 0 and "rows_tagged_by_server" in report.cleanup:
+        note = (f"{registered} test user(s) registered but none is in this profile's database: the API uses "
+                f"another one; they were logged out and are left (e-mail load-{report.plan.run_id}+…)")
+        report.notes = [note if n == report.cleanup["note"] else n for n in report.notes]
+        report.cleanup["note"] = note
 
 
 def _read_result(report: LoadReport, result: dict[str, Any]) -> None:
