@@ -60,7 +60,8 @@ def test_a_class_runs_headless_reports_every_stage_and_a_crossed_threshold_exits
     assert "thresholds crossed: save p95 total" in result.stderr
     data = json.loads(result.stdout)
     stages = data["stages"]
-    assert set(stages) == {"register", "session", *TURN}
+    assert set(stages) == {"register", "session", "character", *TURN}
+    assert stages["character"]["entries"]["total"]["n"] == 3  # the model file came from the server's CDN
     for name in ("register", "session", *TURN):
         total = stages[name]["entries"]["total"]
         assert total["n"] >= (3 if name in ("register", "session") else 1), name

@@ -41,7 +41,7 @@ DEFAULT_UTTERANCES = (
 # The Locust entry name of each stage's "first useful output" (the stage total is the entry "total").
 FIRST_NAMES = {"gpt_stream": "ttft", "tts_stream": "ttfb", "avatar": "ready"}
 TURN_STAGES = ("stt", "gpt_stream", "tts_stream", "avatar", "save")
-START_STAGES = ("register", "session", "avatar_session")
+START_STAGES = ("register", "session", "character", "avatar_session")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}

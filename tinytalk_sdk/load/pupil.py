@@ -35,7 +35,7 @@ from ..pipeline import (
 )
 from .plan import FIRST_NAMES, LOAD_TAG, LoadPlan
 
-__all__ = ["AvatarSessionStage", "Pupil", "plan_of"]
+__all__ = ["AvatarSessionStage", "CharacterStage", "Pupil", "plan_of"]
 
 # One clip per utterance per process, made once (espeak-ng) before the first pupil speaks.
 _CLIPS: dict[str, Path] = {}
@@ -70,6 +70,29 @@ class AvatarSessionStage(Stage):
         ctx.avatar.open(ctx.target)
         timing.mark_first()
         return ""
+
+
+class CharacterStage(Stage):
+    """The Live2D character the pupil is assigned (``get_user_character.php``) and its model file fetched from
+    the CDN, as the app does when the lesson screen opens; ``first`` = the API's answer. Skipped when no
+    character is configured."""
+
+    name = "character"
+
+    def run(self, ctx: TurnContext, timing: StageResult) -> str:
+        import httpx
+
+        from ..pipeline import SkipStage
+
+        api = ctx.api()
+        character = api.client.config.user_character().character
+        timing.mark_first()
+        if character is None or not character.model_url:
+            raise SkipStage("no character configured")
+        with httpx.Client(timeout=api.client.timeout) as cdn:
+            response = cdn.get(character.model_url)
+            response.raise_for_status()
+        return f"{character.code}: {len(response.content)} bytes from the CDN"
 
 
 class Pupil(User):
@@ -122,7 +145,7 @@ class Pupil(User):
         """Login, today's session, the avatar's session: timed like any stage; a failure is retried next turn."""
         assert self.target is not None
         stages: list[Stage] = [*([LoginStage()] if self.target.user_id is None else []), SessionStage(),
-                               *([AvatarSessionStage()] if self.avatar.has_session else [])]
+                               *([AvatarSessionStage()] if self.avatar.has_session else [CharacterStage()])]
         results = run_stages(stages, self._context(), on_stage=self.fire)
         self.ready = all(r.status == "pass" for r in results)
 
