@@ -147,7 +147,7 @@ class Pupil(User):
         stages: list[Stage] = [*([LoginStage()] if self.target.user_id is None else []), SessionStage(),
                                *([AvatarSessionStage()] if self.avatar.has_session else [CharacterStage()])]
         results = run_stages(stages, self._context(), on_stage=self.fire)
-        self.ready = all(r.status == "pass" for r in results)
+        self.ready = all(r.ok for r in results)  # (a skipped stage, e.g. no character, is no failure)
 
     @task
     def talk(self) -> None:
