@@ -152,3 +152,15 @@ def test_bad_options_are_validation_errors(args: list[str], message: str, tmp_pa
 def test_json_of_a_refused_run_stays_off_stdout(tmp_path: Path) -> None:
     result = _cli(["--pupils", "30", "--duration", "10m", "--max-cost", "0.01"], tmp_path)
     assert result.stdout == ""  # the error is one line on stderr
+
+
+def test_without_the_load_extra_the_command_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "locust" else real(name, *a))
+    result = _cli(["--pupils", "2"], tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "needs locust" in result.output and "tinytalk[load]" in result.output

@@ -99,6 +99,9 @@ def load(
             raise ValidationError("--worker takes its plan from the master: no --master or --find-capacity")
         if not master_host:
             raise ValidationError("--worker needs --master-host")
+        from tinytalk_sdk.load.safety import require_load_extra
+
+        require_load_extra()
         run_worker(master_host, master_port, out=out, say=say)
         return
     thresholds = Thresholds(

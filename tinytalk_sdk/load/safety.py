@@ -13,9 +13,21 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..pricing import PriceTable
 
-__all__ = ["check_plan", "estimate_cost", "is_production"]
+__all__ = ["check_plan", "estimate_cost", "is_production", "require_load_extra"]
 
 TURN_FLOOR = 1.0  # seconds a turn takes at the very least (added to the minimum think time for the bound)
+
+
+def require_load_extra() -> None:
+    """Locust, Jinja2 and matplotlib are the ``load`` extra: say so before anything starts (found, not imported)."""
+    from importlib.util import find_spec
+
+    from .._exceptions import ConfigError
+
+    missing = [name for name in ("locust", "jinja2", "matplotlib") if find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"qa load needs {', '.join(missing)} (the load extra is not installed)",
+                          hint="pip install 'tinytalk[load]'")
 
 
 def is_production(config: Config) -> bool:
@@ -50,6 +62,7 @@ def check_plan(plan: LoadPlan, config: Config, *, allow_production: bool, includ
     """Refuse what must not start; return the spend bound (USD)."""
     from ..pipeline import avatar_for
 
+    require_load_extra()
     if is_production(config) and not allow_production:
         raise AbortedError(f"profile '{config.profile}' is marked production: a load test would put a whole "
                            "class of test pupils on the live platform",
