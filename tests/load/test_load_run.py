@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from tests.plugins.api_server import ApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
+# (--turns ends the run when every pupil has talked: the same requests however busy the machine is;
+# latency limits other than the one a test crosses are off for the same reason)
 QUICK = ["--think-min", "0.2s", "--think-max", "0.5s", "--utterance", "Hello there.", "--spawn-rate", "5"]
 TURN = ["stt", "gpt_stream", "tts_stream", "avatar", "save"]
 LEFT_USERS = "SELECT id FROM users WHERE email LIKE 'load-%'"
@@ -54,17 +56,17 @@ def test_a_class_runs_headless_reports_every_stage_and_a_crossed_threshold_exits
 ) -> None:
     since = _now()
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["qa", "load", "--pupils", "3", "--duration", "4s", *QUICK,
-                                      "--p95", "save=1ms", "--out", str(out), "--json"])
+    result = CliRunner().invoke(app, ["qa", "load", "--pupils", "3", "--duration", "60s", "--turns", "1", *QUICK,
+                                      "--p95-ttft", "none", "--p95", "save=1ms", "--out", str(out), "--json"])
     assert result.exit_code == 14, result.output
     assert "thresholds crossed: save p95 total" in result.stderr
     data = json.loads(result.stdout)
     stages = data["stages"]
     assert set(stages) == {"register", "session", "character", *TURN}
     assert stages["character"]["entries"]["total"]["n"] == 3  # the model file came from the server's CDN
-    for name in ("register", "session", *TURN):
+    for name in ("register", "session", "character", *TURN):
         total = stages[name]["entries"]["total"]
-        assert total["n"] >= (3 if name in ("register", "session") else 1), name
+        assert total["n"] == 3, name  # a lesson and one turn per pupil
         assert 0 <= total["p50"] <= total["p95"] <= total["p99"] <= total["max"], name
         assert stages[name]["failures"] == 0 and stages[name]["rps"] > 0
     assert stages["gpt_stream"]["entries"]["ttft"]["n"] == stages["gpt_stream"]["requests"]
@@ -117,7 +119,8 @@ def test_distributed_master_with_two_local_workers(load_env: ApiServer, tmp_path
     try:
         result = CliRunner().invoke(app, ["qa", "load", "--master", "--expect-workers", "2", "--master-bind-host",
                                           "127.0.0.1", "--master-port", str(port), "--pupils", "4", "--duration",
-                                          "4s", *QUICK, "--p95-ttft", "5s", "--out", str(tmp_path / "m"), "--json"])
+                                          "60s", "--turns", "1", *QUICK, "--p95-ttft", "none", "--out",
+                                          str(tmp_path / "m"), "--json"])
         codes = [w.wait(timeout=60) for w in workers]
     finally:
         for w in workers:
@@ -127,7 +130,7 @@ def test_distributed_master_with_two_local_workers(load_env: ApiServer, tmp_path
     assert codes == [0, 0], [w.stderr.read() if w.stderr else b"" for w in workers]
     data = json.loads(result.stdout)
     assert data["mode"] == "master" and data["workers"] == 2 and data["passed"]
-    assert data["stages"]["register"]["requests"] == 4 and all(data["stages"][s]["requests"] >= 1 for s in TURN)
+    assert all(data["stages"][s]["requests"] == 4 for s in ("register", "session", *TURN))  # one turn each
     # every worker ran pupils: each wrote its own Locust log with their requests in it
     for i in range(2):
         assert "auth_register.php" in (tmp_path / f"w{i}" / "locust-worker.log").read_text()

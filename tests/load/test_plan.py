@@ -142,6 +142,7 @@ def test_max_cost_refuses_a_run_that_could_spend_more(tmp_path: Path) -> None:
     (["--worker"], "--master-host"),
     (["--p95-ttft", "quick"], "--p95-ttft"),
     (["--think-min", "5s", "--think-max", "1s"], "--think-max"),
+    (["--find-capacity", "--turns", "2"], "--turns"),
 ])
 def test_bad_options_are_validation_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = _cli(args, tmp_path)

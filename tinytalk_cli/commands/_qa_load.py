@@ -27,6 +27,8 @@ def load(
                        ] = None,
     start_server: Annotated[bool | None, typer.Option(
         "--start-server/--no-start-server", help="Start the local API server when none answers.")] = None,
+    turns: Annotated[int, typer.Option(
+        "--turns", min=0, help="Per pupil: stop after this many turns (0: talk until --duration ends).")] = 0,
     think_min: Annotated[str, typer.Option("--think-min", help="Shortest think time between turns.")] = "5s",
     think_max: Annotated[str, typer.Option("--think-max", help="Longest think time between turns.")] = "15s",
     avatar: Annotated[str, typer.Option("--avatar", help="Avatar step: replika (Live2D lip-sync) or heygen.")
@@ -104,13 +106,15 @@ def load(
         require_load_extra()
         run_worker(master_host, master_port, out=out, say=say)
         return
+    if find_capacity and turns:
+        raise ValidationError("--turns ends a pupil's lesson: it cannot be combined with --find-capacity")
     thresholds = Thresholds(
         p95_ttft=None if p95_ttft.strip().lower() in ("none", "off") else parse_duration(p95_ttft, option="--p95-ttft"),
         max_failure_rate=parse_rate(max_failure_rate),
         p95_stage=dict(parse_stage_limit(t) for t in (p95 or [])),
     )
     plan = LoadPlan(
-        pupils=pupils, spawn_rate=spawn_rate, duration=parse_duration(duration),
+        pupils=pupils, spawn_rate=spawn_rate, duration=parse_duration(duration), turns=turns,
         think_min=_seconds(think_min, "--think-min"), think_max=_seconds(think_max, "--think-max"),
         avatar=avatar.lower(), utterances=list(utterance or DEFAULT_UTTERANCES), thresholds=thresholds,
         steps=parse_steps(steps) if find_capacity else [], step_duration=parse_duration(step_duration,

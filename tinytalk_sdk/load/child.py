@@ -123,6 +123,16 @@ class _Run:
                 return
             self.stop.wait(0.2)
 
+    def wait_run(self, pupils: int) -> None:
+        """The run's duration, or less with ``--turns``: until every pupil has had its turns and stopped."""
+        end, full = time.time() + self.plan.duration, False
+        while not self.stop.is_set() and time.time() < end:
+            count = self.runner.user_count
+            full = full or count >= pupils
+            if full and self.plan.turns and count == 0:
+                return
+            self.stop.wait(0.2)
+
     def steps(self) -> list[dict[str, Any]]:
         plan, out = self.plan, []
         sizes = plan.steps or [plan.pupils]
@@ -134,7 +144,10 @@ class _Run:
             if plan.steps:  # a capacity step is measured at its full class size
                 self.wait_spawned(pupils)
                 before = _snapshot(self.env.stats)
-            self.stop.wait(plan.step_duration if plan.steps else plan.duration)
+            if plan.steps:
+                self.stop.wait(plan.step_duration)
+            else:
+                self.wait_run(pupils)
             if self.distributed and plan.steps:  # (a single run is judged on the totals, gathered at the end)
                 self.stop.wait(WORKER_LAG)
             out.append(_diff(before, _snapshot(self.env.stats), pupils))

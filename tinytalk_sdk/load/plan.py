@@ -117,6 +117,7 @@ class LoadPlan:
     duration: float = 120.0
     think_min: float = 5.0
     think_max: float = 15.0
+    turns: int = 0  # per pupil: stop after this many turns (0 = until the duration ends)
     avatar: str = "replika"
     utterances: list[str] = field(default_factory=lambda: list(DEFAULT_UTTERANCES))
     thresholds: Thresholds = field(default_factory=Thresholds)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from locust import User, task
+from locust.exception import StopUser
 
 from .._exceptions import TinyTalkError
 from ..pipeline import (
@@ -107,6 +108,7 @@ class Pupil(User):
         self.work = Path(tempfile.mkdtemp(prefix="tinytalk-load-pupil-"))
         self.target: ApiTarget | None = None
         self.ready = False
+        self.turns = 0
 
     def wait_time(self) -> float:  # think time between turns
         return random.uniform(self.plan.think_min, self.plan.think_max)
@@ -159,6 +161,9 @@ class Pupil(User):
         run_stages([*pupil_turn(self.avatar, require_text=False), SaveStage()], ctx, on_stage=self.fire)
         if ctx.turn.audio_path is not None:
             ctx.turn.audio_path.unlink(missing_ok=True)
+        self.turns += 1
+        if self.plan.turns and self.turns >= self.plan.turns:
+            raise StopUser  # (on_stop runs: avatar session stopped, logged out)
 
     def on_stop(self) -> None:
         self.finish()

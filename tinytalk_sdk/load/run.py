@@ -83,8 +83,8 @@ class LoadReport:
         return {
             "passed": self.passed, "mode": self.mode, "api_url": self.api_url, "profile": self.profile,
             "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
-            "plan": {k: plan[k] for k in ("pupils", "spawn_rate", "duration", "think_min", "think_max", "avatar",
-                                         "utterances", "thresholds", "steps", "step_duration", "run_id")},
+            "plan": {k: plan[k] for k in ("pupils", "spawn_rate", "duration", "turns", "think_min", "think_max",
+                                         "avatar", "utterances", "thresholds", "steps", "step_duration", "run_id")},
             "estimated_cost_usd": self.estimated_cost_usd, "max_cost_usd": self.max_cost_usd,
             "workers": self.workers, "stages": self.totals.get("stages", {}),
             "steps": self.steps, "totals": self.totals, "samples": self.samples, "checks": self.checks,

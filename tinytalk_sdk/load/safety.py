@@ -48,6 +48,8 @@ def estimate_cost(plan: LoadPlan, table: PriceTable) -> Decimal:
     avatar = avatar_for(plan.avatar)
     pupils = max(plan.steps) if plan.steps else plan.pupils
     turns = pupils + math.ceil(plan.pupil_seconds() / (max(plan.think_min, 0.0) + TURN_FLOOR))
+    if plan.turns and not plan.steps:
+        turns = min(turns, pupils * plan.turns)
     per_turn = max((a_priori_turn_cost(avatar, text, table) for text in plan.utterances), default=Decimal(0))
     total = per_turn * turns
     if avatar.has_session:
