@@ -28,6 +28,7 @@ through :attr:`TinyTalkError.exit_code` (one place: ``tinytalk_cli.main``)::
     │       └── RoomTimeoutError          no answer in time
     ├── PublishError                 11 CDN publishing
     ├── CheckFailedError             12 a smoke stage or a QA threshold failed
+    │   └── LoadThresholdError       14 a load-test threshold (p95, failure rate) was crossed
     └── AbortedError                 13 the user declined a confirmation (or no TTY and no --yes)
 
 Messages are one line, name the file / row / field / endpoint at fault, and never contain a secret:
@@ -52,6 +53,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DatabaseError",
+    "LoadThresholdError",
     "MissingCredentialError",
     "NotFoundError",
     "ProviderError",
@@ -245,3 +247,10 @@ class CheckFailedError(TinyTalkError):
 
 class AbortedError(TinyTalkError):
     exit_code = 13
+
+
+class LoadThresholdError(CheckFailedError):
+    """``qa load``: the class did not hold (a p95 or failure-rate threshold crossed); its own exit code so
+    CI tells "the platform is too slow" from "the test could not run"."""
+
+    exit_code = 14

@@ -74,6 +74,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("uploads_dir", "Folder holding voice uploads (local server / storage report)"),
         Setting("price_table", "Path of a price table TOML overriding the built-in one"),
         Setting("admin_user", "Name recorded as `changed_by` in audit rows (default: OS user)"),
+        Setting("production", "true marks a production profile (`qa load` refuses it without "
+                "--i-know-this-is-production)"),
     ]
 }
 # `[profiles.<name>.schema.<table>]`: the live column names of a PHP-made database (tinytalk_sdk.db.schema_map).

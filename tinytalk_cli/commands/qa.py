@@ -9,9 +9,10 @@ import typer
 
 from .._context import get_ctx
 from .._options import JsonOpt
+from ._qa_load import load
 
 app = typer.Typer(
-    help="QA of the avatar modes: HeyGen v1, LiveAvatar, Replika (Live2D).\n\n"
+    help="QA of the avatar modes (HeyGen v1, LiveAvatar, Replika/Live2D) and the classroom load test.\n\n"
     "Example: tinytalk qa compare --script examples/qa_script.txt --runs 3 --out qa-report",
     no_args_is_help=True,
 )
@@ -87,3 +88,6 @@ def compare(
     violated = [t["rule"] for t in report.thresholds if t["violated"]]
     if violated:
         raise CheckFailedError(f"thresholds crossed: {'; '.join(violated)}")
+
+
+app.command("load")(load)
