@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .._exceptions import ValidationError
+from ..auth_throttle import AuthLimits
 from ..providers.base import UsageRecorder
 from ._call import Handler, make_endpoint
 from ._edge import EdgeMiddleware
@@ -77,6 +78,7 @@ def create_app(
     cleanup_token: str | None = None,
     recorder: UsageRecorder | None = None,
     timezone: str = "UTC",
+    auth_limits: AuthLimits | None = None,
 ) -> Starlette:
     """The API server on ``engine`` (already migrated).
 
@@ -84,13 +86,16 @@ def create_app(
     defaults to ``<data dir>/uploads``; ``cdn_dir`` is served read-only at ``/assets/live2d/``;
     ``fault`` is a fault plan (see :mod:`.faults`), else ``$TINYTALK_FAULTS``; ``clock`` returns the
     current UTC time (tests pin it); ``cleanup_token`` protects ``cleanup_uploads.php``; ``timezone`` (an
-    IANA name, e.g. ``Asia/Seoul``) is the calendar of ``session_date`` and "today's session".
+    IANA name, e.g. ``Asia/Seoul``) is the calendar of ``session_date`` and "today's session"; ``auth_limits``
+    are the login/registration throttles (default :class:`~tinytalk_sdk.auth_throttle.AuthLimits`).
     """
     import zoneinfo
 
+    from .._redact import register_secret
     from ..config import data_dir
     from ..types import ENDPOINTS
 
+    register_secret(cleanup_token)  # masked wherever it shows up (a log line, an error message)
     recorder = recorder or UsageRecorder(engine)
     if providers is None:
         from ..providers.offline import make_offline_providers
@@ -113,6 +118,7 @@ def create_app(
         engine=engine, providers=providers, recorder=recorder, uploads_dir=uploads,
         cdn_dir=Path(cdn_dir) if cdn_dir else None, faults=plan,
         clock=clock or (lambda: dt.datetime.now(dt.UTC)), cleanup_token=cleanup_token, timezone=zone,
+        auth_limits=auth_limits or AuthLimits(),
     )
 
     table = handlers()
@@ -179,13 +185,10 @@ def _faults_endpoint(state: ServerState) -> Callable[..., object]:
         if request.method == "DELETE":
             state.faults.clear()
         elif request.method == "POST":
-            import json
+            from ._body import parse_json_object
 
-            try:
-                body = json.loads(await request.body() or b"{}")
-            except ValueError:
-                raise ApiError(400, "invalid_json", "request body is not valid JSON") from None
-            spec = body.get("faults") if isinstance(body, dict) else None
+            body = parse_json_object(await request.body() or b"{}")
+            spec = body.get("faults")
             if not isinstance(spec, str):
                 raise ApiError(422, "validation_failed", "faults: a string like 'health.php:503:1' is required",
                                fields={"faults": "required string"})
