@@ -20,10 +20,12 @@ from ._redact import redact
 
 __all__ = ["QUIET_LOGGERS", "RedactingFormatter", "install_redaction", "mask_query"]
 
-# Query parameters that carry a secret: the SSE bearer token (EventSource cannot send headers), the
-# cleanup token, and key-like names a vendor URL may use.
+# Query parameters that carry a secret — the SSE bearer token (EventSource cannot send headers), the
+# cleanup token, key-like names a vendor URL may use — or a pupil's words (the SSE GET form carries the
+# message in the query).
 _QUERY_SECRET = re.compile(
-    r"(?i)([?&](?:token|access_token|api_token|api_key|key|cleanup_token|password|pin|secret)=)[^&\s\"']*")
+    r"(?i)([?&](?:token|access_token|api_token|api_key|key|cleanup_token|password|pin|secret|message|text|prompt)=)"
+    r"[^&\s\"']*")
 
 # Loggers whose DEBUG/INFO lines carry bodies: SQLAlchemy logs statements with bound parameters,
 # openai logs its request options (the messages), httpcore logs raw headers.
@@ -41,7 +43,7 @@ QUIET_LOGGERS: dict[str, int] = {
 
 
 def mask_query(text: str) -> str:
-    """``/api/gpt_stream.php?session_id=1&token=abc`` → ``…&token=***``."""
+    """``/api/gpt_stream.php?session_id=1&message=hi&token=abc`` → ``…&message=***&token=***``."""
     return _QUERY_SECRET.sub(r"\1***", text)
 
 
