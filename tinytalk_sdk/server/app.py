@@ -129,6 +129,7 @@ def create_app(
     for path, names in by_path.items():
         routes.append(Route(API_PREFIX + path, _dispatch(state, names, table), methods=["GET", "POST"],
                             name=names[0]))
+    routes.append(Route(API_PREFIX + "/openapi.json", _openapi_endpoint(), methods=["GET"], name="openapi"))
     routes.append(Route("/__faults", _faults_endpoint(state), methods=["GET", "POST", "DELETE"]))
     if state.cdn_dir is not None:
         routes.append(Mount("/assets/live2d", StaticFiles(directory=state.cdn_dir, check_dir=False),
@@ -163,6 +164,22 @@ def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler]) -
             raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed here (allowed: {allowed})",
                            headers={"Allow": allowed})
         return await handler(request)
+
+    return run
+
+
+def _openapi_endpoint() -> Callable[..., object]:
+    """``GET /api/openapi.json``: the contract (OpenAPI 3.1), rendered once from the types."""
+    rendered: list[bytes] = []
+
+    async def run(request: Request) -> Response:
+        if not rendered:
+            import json
+
+            from ..types._openapi import render_openapi
+
+            rendered.append(json.dumps(render_openapi(), ensure_ascii=False, indent=1).encode("utf-8"))
+        return Response(rendered[0], media_type="application/json")
 
     return run
 
