@@ -86,13 +86,18 @@ def test_ten_thousand_pins_do_not_fall_in_ten_minutes(sqlite_engine: Any, tmp_pa
     assert tried < 12  # an unthrottled server answered ~1,200 in ten minutes (0.5 s each)
 
 
-def test_a_lock_holds_across_a_restart_and_unknown_emails_lock_too(sqlite_engine: Any, tmp_path: Path) -> None:
-    clock = Clock()
-    with _client(sqlite_engine, tmp_path, clock) as c:
+def test_a_lock_holds_across_a_restart_and_unknown_emails_lock_too(engine: Any, tmp_path: Path) -> None:
+    clock = Clock()  # on SQLite and MariaDB (row locks: SELECT … FOR UPDATE)
+    with _client(engine, tmp_path, clock) as c:
         for i in range(6):
             assert _login(c, "nobody@school.kr", f"{i:04d}").status_code == 401
-    with _client(sqlite_engine, tmp_path, clock) as again:  # a new process on the same database
+    with _client(engine, tmp_path, clock) as again:  # a new process on the same database
         assert _throttled(_login(again, "nobody@school.kr", "1111")) == 30
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        rows = conn.execute(text("SELECT scope, attempts FROM auth_throttles ORDER BY scope")).all()
+    assert [tuple(r) for r in rows] == [("login_account", 6), ("login_address", 6)]
 
 
 def test_pin_spraying_from_one_address_locks_the_address(sqlite_engine: Any, tmp_path: Path) -> None:
