@@ -164,3 +164,13 @@ def test_the_sdk_raises_a_typed_error_and_does_not_retry(sqlite_engine: Any, tmp
         assert caught.value.status == 429 and caught.value.retry_after == 30
         assert "members unlock" in (caught.value.hint or "")
         assert seen == ["/api/auth_login.php"]  # one attempt: a retry would count as another failure
+
+
+def test_serve_can_raise_the_per_address_limit() -> None:
+    from tinytalk_cli.main import app as cli
+
+    raised = AuthLimits().with_address_limit(200)
+    assert raised.login_address.free == raised.register_address.free == 200
+    assert raised.login_account == AuthLimits().login_account  # the per-account rule stays
+    result = CliRunner().invoke(cli, ["serve", "--address-limit", "0"])
+    assert result.exit_code == 2  # at least 1: there is no "off"

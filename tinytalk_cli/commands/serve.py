@@ -30,6 +30,12 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--timezone", envvar="TINYTALK_TIMEZONE",
                               help="Calendar of 'today's session' (IANA name; PHP's date.timezone).")
         ] = "UTC",
+        address_limit: Annotated[
+            int | None, typer.Option("--address-limit", envvar="TINYTALK_ADDRESS_LIMIT", min=1,
+                                     help="Free logins/registrations per client address per hour before "
+                                          "locks start (default 20 wrong PINs, 30 registrations); raise it "
+                                          "for a classroom behind one NAT or a load test.")
+        ] = None,
         json_: JsonOpt = False,
     ) -> None:
         """Run the local TinyTalk API server: migrates the database first, then serves /api/*.php,
@@ -68,8 +74,12 @@ def register(app: typer.Typer) -> None:
             real = {slot: src for slot, src in provider_sources(config).items() if src != "offline"}
             if real:
                 info("providers: " + ", ".join(f"{slot}={src}" for slot, src in real.items()) + " (others offline)")
+        from tinytalk_sdk.auth_throttle import AuthLimits
+
+        limits = AuthLimits() if address_limit is None else AuthLimits().with_address_limit(address_limit)
         api = create_app(engine, providers=providers, uploads_dir=uploads, cdn_dir=cdn, fault=faults or "",
-                         cleanup_token=config.get("cleanup_token"), recorder=recorder, timezone=timezone)
+                         cleanup_token=config.get("cleanup_token"), recorder=recorder, timezone=timezone,
+                         auth_limits=limits)
         sock = _listen(host, port)  # bound before printing: `--port 0` reports the port it got
         bound = int(sock.getsockname()[1])
         shown_host = f"[{host}]" if ":" in host else host
