@@ -118,9 +118,11 @@ def validation_fields(exc: PydanticValidationError) -> dict[str, str]:
     return fields
 
 
-def _validate(model: type[BaseModel], data: Any) -> Any:
+def _validate(model: type[BaseModel], data: Any, *, strict: bool = False) -> Any:
+    """``strict`` for JSON bodies: JSON has types, so ``true`` is not 1 and ``"5"`` is not 5 (as the
+    schemas say); query strings and form fields are text and are converted."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except PydanticValidationError as exc:
         fields = validation_fields(exc)
         first = next(iter(fields.items()))
@@ -141,8 +143,7 @@ async def _json_body(request: Request) -> Any:
     raw = b"".join(parts)
     if not raw.strip():
         return {}  # PHP: json_decode('') ?? [] — an empty body is an empty object, validated as such
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "application/x-www-form-urlencoded":
+    if _media_type(request) == "application/x-www-form-urlencoded":
         from urllib.parse import parse_qsl
 
         try:
@@ -150,6 +151,10 @@ async def _json_body(request: Request) -> Any:
         except UnicodeDecodeError:
             raise ApiError(400, "invalid_body", "form body is not UTF-8") from None
     return parse_json_object(raw)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def upload_limit(state: ServerState) -> int:
@@ -220,6 +225,7 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
         if endpoint.auth:
             token = _bearer(request, endpoint.name)
             user_id, token_id = await run_in_threadpool(_authenticate, state, token)
+        strict = False
         if request.method == "GET" or endpoint.body == "query":
             data: Any = dict(request.query_params)
             if endpoint.name == "gpt_stream":
@@ -231,7 +237,8 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
             data = await _multipart(request, files, limit)
         else:
             data = await _json_body(request)
-        params = _validate(endpoint.request, data)
+            strict = _media_type(request) != "application/x-www-form-urlencoded"
+        params = _validate(endpoint.request, data, strict=strict)
         call = Call(request=request, state=state, endpoint=endpoint, params=params, request_id=request_id,
                     user_id=user_id, token_id=token_id, tag=_tag(request), bearer=token)
         upload_hash: str | None = None

@@ -44,6 +44,7 @@ __all__ = ["API_PREFIX", "create_app", "handlers"]
 log = logging.getLogger("tinytalk.server")
 
 API_PREFIX = "/api"
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "TRACE"]  # OPTIONS: answered at the edge
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
                  415: "unsupported_media_type"}
@@ -94,6 +95,7 @@ def create_app(
     from .._redact import register_secret
     from ..config import data_dir
     from ..types import ENDPOINTS
+    from ..types import endpoint as endpoint_named
 
     register_secret(cleanup_token)  # masked wherever it shows up (a log line, an error message)
     recorder = recorder or UsageRecorder(engine)
@@ -126,9 +128,13 @@ def create_app(
     by_path: dict[str, list[str]] = {}
     for endpoint in ENDPOINTS:
         by_path.setdefault(endpoint.path, []).append(endpoint.name)
+    allow: dict[str, str] = {}  # what `Allow` says per path, on a 405 and on a preflight alike
     for path, names in by_path.items():
-        routes.append(Route(API_PREFIX + path, _dispatch(state, names, table), methods=["GET", "POST"],
-                            name=names[0]))
+        methods = {endpoint_named(n).method for n in names} | ({"GET"} if "gpt_stream" in names else set())
+        allow[API_PREFIX + path] = ", ".join(sorted(methods)) + ", OPTIONS"
+        # Every method reaches _dispatch, which answers 405 naming exactly this path's methods.
+        routes.append(Route(API_PREFIX + path, _dispatch(state, names, table, allow[API_PREFIX + path]),
+                            methods=_ANY_METHOD, name=names[0]))
     routes.append(Route(API_PREFIX + "/openapi.json", _openapi_endpoint(), methods=["GET"], name="openapi"))
     routes.append(Route("/__faults", _faults_endpoint(state), methods=["GET", "POST", "DELETE"]))
     if state.cdn_dir is not None:
@@ -138,14 +144,14 @@ def create_app(
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, faults=plan)],
+        middleware=[Middleware(EdgeMiddleware, faults=plan, allow=allow)],
         exception_handlers={HTTPException: _http_exception, ApiError: _api_error},
     )
     app.state.tinytalk = state
     return app
 
 
-def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler]) -> Callable[..., object]:
+def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler], allowed: str) -> Callable[..., object]:
     """One route per PHP file; GET and POST may be two endpoints (heygen_session.php)."""
     from ..types import endpoint as endpoint_named
 
@@ -155,7 +161,6 @@ def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler]) -
         by_method[endpoint.method] = make_endpoint(state, endpoint, table[name])
     if "gpt_stream" in names:  # EventSource clients can only GET: same endpoint, query parameters
         by_method["GET"] = make_endpoint(state, endpoint_named("gpt_stream"), table["gpt_stream"])
-    allowed = ", ".join(sorted(by_method)) + ", OPTIONS"
 
     async def run(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method

@@ -82,8 +82,13 @@ def _query_parameters(request: dict[str, Any], *, skip: tuple[str, ...] = ()) ->
 
 def _success(ep: Endpoint, data_ref: str) -> dict[str, Any]:
     if ep.stream == "sse":
-        return {"description": "server-sent events: delta*, then done or error",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+        # One schema per event as Schemathesis reads a stream: {"event": …, "data": "<JSON text>"}; the data
+        # objects are the gpt_stream.event.*.json components.
+        event = {"type": "object", "required": ["event", "data"], "additionalProperties": True,
+                 "properties": {"event": {"enum": ["delta", "done", "error"]},
+                                "data": {"type": "string", "contentMediaType": "application/json"}}}
+        return {"description": "server-sent events: delta*, then done or error (gpt_stream.event.* schemas)",
+                "content": {"text/event-stream": {"schema": event}}}
     if ep.stream == "audio":
         binary = {"schema": {"type": "string", "format": "binary"}}
         return {"description": "chunked audio", "content": {"audio/mpeg": binary, "audio/wav": binary}}
@@ -111,7 +116,9 @@ def _operation(ep: Endpoint, request: dict[str, Any], *, req_ref: str, data_ref:
     if method == "get" and ep.body in ("query", "json"):
         params += _query_parameters(request)
     elif ep.body == "json":
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": req_ref}}}}
+        # PHP reads an empty body as {} (json_decode('') ?? []): the body may be left out when no field is required.
+        op["requestBody"] = {"required": bool(request.get("required")),
+                             "content": {"application/json": {"schema": {"$ref": req_ref}}}}
     elif ep.body == "multipart":
         form = copy.deepcopy(request)
         form.pop("title", None)
