@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 from typing import Annotated
 
 import typer
@@ -92,7 +94,9 @@ def register(app: typer.Typer) -> None:
         from tinytalk_sdk._logs import install_redaction
         from tinytalk_sdk.server.logs import uvicorn_log_config
 
-        install_redaction()  # the root handler --debug set up: tinytalk.* lines, redacted
+        if not logging.getLogger().handlers:  # without --debug: warnings and errors still pass redaction
+            logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        install_redaction()  # the root handler: tinytalk.* lines (tracebacks of a 500 included), redacted
 
         server = uvicorn.Server(uvicorn.Config(
             api, log_config=uvicorn_log_config(debug=app_ctx.debug), access_log=app_ctx.debug, lifespan="off",
