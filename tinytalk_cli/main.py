@@ -133,6 +133,9 @@ def main(
         import logging
 
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        from tinytalk_sdk._logs import install_redaction
+
+        install_redaction()  # every --debug line masked; SQL parameters and vendor payloads kept out
 
 
 def _load() -> None:

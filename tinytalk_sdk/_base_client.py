@@ -20,7 +20,7 @@ import httpx
 import pydantic
 
 from ._errors_map import classify_transport_error, decode_json, make_status_error, map_transport_error
-from ._exceptions import APIError, APIResponseError, ValidationError
+from ._exceptions import APIError, APIResponseError, AuthThrottledError, ValidationError
 from ._redact import redact, register_secret
 from ._retry import DEFAULT_POLICY, Failure, RetryPolicy, new_idempotency_key, retry_delay, should_retry
 from ._version import __version__
@@ -215,6 +215,8 @@ class BaseClient(Generic[_HttpxT]):
     ) -> float:
         """The delay before the next attempt after a 4xx/5xx; raises the typed status error when done."""
         error = self._status_error(ep, response, content)
+        if isinstance(error, AuthThrottledError):
+            raise error  # a retry would count as one more failed attempt and lengthen the lock
         delay = self._next_delay(
             ep, response.status_code, retries_done=retries_done, started=started, key=key,
             retry_after=getattr(error, "retry_after", None),

@@ -25,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     APIValidationError,
     AuthenticationError,
+    AuthThrottledError,
     RateLimitError,
     ServerError,
 )
@@ -120,13 +121,21 @@ def make_status_error(
                                  hint="send a smaller file (shorten or compress the recording)", **common)
     elif status == 429:
         retry_after = parse_retry_after(headers.get("retry-after"))
-        err = RateLimitError(text, retry_after=retry_after, **common)
+        if code == "too_many_attempts":  # a login/registration lockout, not a busy server
+            err = AuthThrottledError(text, retry_after=retry_after, hint=_throttle_hint(retry_after), **common)
+        else:
+            err = RateLimitError(text, retry_after=retry_after, **common)
     elif status >= 500:
         err = ServerError(text, **common)
     else:
         err = APIStatusError(text, **common)
     err.code = code  # type: ignore[attr-defined]
     return err
+
+
+def _throttle_hint(retry_after: float | None) -> str:
+    wait = f"wait {round(retry_after)} s" if retry_after is not None else "wait"
+    return f"{wait} before trying again; an admin can lift the lock with `tinytalk members unlock EMAIL`"
 
 
 def classify_transport_error(exc: httpx.TransportError) -> Failure:

@@ -20,6 +20,7 @@ through :attr:`TinyTalkError.exit_code` (one place: ``tinytalk_cli.main``)::
     │       ├── APINotFoundError     404   (also a NotFoundError)
     │       ├── APIValidationError   400/422 (also a ValidationError)
     │       ├── RateLimitError       429   (retry_after)
+    │       │   └── AuthThrottledError 429 too_many_attempts: login/registration locked (not retried)
     │       └── ServerError          5xx
     ├── ProviderError                10 OpenAI / ElevenLabs / HeyGen / LiveAvatar (names the provider)
     │   └── RoomError                     LiveAvatar's LiveKit room (provider "livekit")
@@ -48,6 +49,7 @@ __all__ = [
     "APITimeoutError",
     "APIValidationError",
     "AbortedError",
+    "AuthThrottledError",
     "AuthenticationError",
     "CheckFailedError",
     "ConfigError",
@@ -188,6 +190,11 @@ class RateLimitError(APIStatusError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class AuthThrottledError(RateLimitError):
+    """Too many failed logins (or registrations) for this account or address: locked for ``retry_after``
+    seconds. The SDK does not retry it (a retry would count as one more attempt)."""
 
 
 class ServerError(APIStatusError):

@@ -19,14 +19,16 @@ TABLES = {
     "users", "user_auth_tokens", "ai_personas", "ai_characters", "character_emotions",
     "student_character_assignments", "chat_sessions", "chat_messages", "api_usage_logs", "admin_users",
     "admin_settings", "prompt_history",
+    "auth_throttles", "idempotency_keys",  # the server's own (revision 0002, issue 12)
 }
 
 
 def test_migrations_ship_inside_the_package() -> None:
     loc = migrate.SCRIPT_LOCATION
     assert (loc / "env.py").is_file() and (loc / "script.py.mako").is_file()
-    assert [p.name for p in (loc / "versions").glob("*.py")] == ["0001_initial_schema.py"]
-    assert migrate.head() == "0001"
+    names = sorted(p.name for p in (loc / "versions").glob("*.py"))
+    assert names == ["0001_initial_schema.py", "0002_security_tables.py"]
+    assert migrate.head() == "0002"
     assert not list(Path(migrate.__file__).parent.rglob("alembic.ini"))
 
 
@@ -34,11 +36,11 @@ def test_upgrade_empty_database_to_head(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         before = migrate.status(engine)
-        assert before["current"] is None and before["pending"] == ["0001"] and not before["up_to_date"]
-        assert migrate.upgrade(engine) == ["0001"]
+        assert before["current"] is None and before["pending"] == ["0001", "0002"] and not before["up_to_date"]
+        assert migrate.upgrade(engine) == ["0001", "0002"]
         assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
         after = migrate.status(engine)
-        assert after == {**after, "current": "0001", "head": "0001", "pending": [], "up_to_date": True}
+        assert after == {**after, "current": "0002", "head": "0002", "pending": [], "up_to_date": True}
         assert "tinytalk-test-pw" not in after["database"]
         assert migrate.upgrade(engine) == []  # idempotent
     finally:

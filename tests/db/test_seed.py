@@ -49,7 +49,7 @@ def test_example_data_is_idempotent(engine: Engine) -> None:
 def test_ensure_database_migrates_an_empty_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     try:
-        assert ensure_database(engine) == ["0001"]
-        assert current(engine) == "0001"
+        assert ensure_database(engine) == ["0001", "0002"]
+        assert current(engine) == "0002"
     finally:
         engine.dispose()

@@ -54,8 +54,20 @@ class ApiServer:
         self.running.stop()
 
 
+def shared_limits() -> Any:
+    """The throttles of the session servers: every test registers from 127.0.0.1, so the per-address
+    rules are lifted; the per-account login rule stays the default (each test has its own accounts).
+    tests/server/test_throttle.py checks the defaults on servers of its own."""
+    from tinytalk_sdk.auth_throttle import AuthLimits, ThrottleRule
+
+    lifted = ThrottleRule(free=1_000_000, base_lock=1, max_lock=1, window=3600)
+    return AuthLimits(login_address=lifted, register_address=lifted)
+
+
 def _start(db_url: str, folder: Path, **kwargs: Any) -> ApiServer:
     from tinytalk_sdk.server import start_background_server
+
+    kwargs.setdefault("auth_limits", shared_limits())
 
     uploads, cdn = folder / "uploads", folder / "cdn"
     cdn.mkdir(parents=True, exist_ok=True)

@@ -226,6 +226,23 @@ def revoke_tokens(
         info(f"{'would revoke' if dry_run else 'revoked'} {count} token(s) of {ident}")
 
 
+@app.command("unlock")
+def unlock(ctx: typer.Context, ident: IdentArg, json_: JsonOpt = False) -> None:
+    """Lift a login lockout: clear the member's failed-PIN counter (`members show` reports it).
+
+    Example: tinytalk members unlock kim@school.kr
+    """
+    from tinytalk_sdk.admin import members
+
+    from .._output import info, print_json
+
+    member, cleared = members.unlock_member(get_ctx(ctx).engine, ident)
+    if json_:
+        print_json({"id": member.id, "email": member.email, "unlocked": cleared})
+    else:
+        info(f"unlocked {member.email}" if cleared else f"{member.email} had no failed logins to clear")
+
+
 @app.command("deactivate")
 def deactivate(
     ctx: typer.Context,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import sys
 from typing import Annotated
 
 import typer
@@ -29,6 +32,12 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--timezone", envvar="TINYTALK_TIMEZONE",
                               help="Calendar of 'today's session' (IANA name; PHP's date.timezone).")
         ] = "UTC",
+        address_limit: Annotated[
+            int | None, typer.Option("--address-limit", envvar="TINYTALK_ADDRESS_LIMIT", min=1,
+                                     help="Free logins/registrations per client address per hour before "
+                                          "locks start (default 20 wrong PINs, 30 registrations); raise it "
+                                          "for a classroom behind one NAT or a load test.")
+        ] = None,
         json_: JsonOpt = False,
     ) -> None:
         """Run the local TinyTalk API server: migrates the database first, then serves /api/*.php,
@@ -67,14 +76,49 @@ def register(app: typer.Typer) -> None:
             real = {slot: src for slot, src in provider_sources(config).items() if src != "offline"}
             if real:
                 info("providers: " + ", ".join(f"{slot}={src}" for slot, src in real.items()) + " (others offline)")
+        from tinytalk_sdk.auth_throttle import AuthLimits
+
+        limits = AuthLimits() if address_limit is None else AuthLimits().with_address_limit(address_limit)
         api = create_app(engine, providers=providers, uploads_dir=uploads, cdn_dir=cdn, fault=faults or "",
-                         cleanup_token=config.get("cleanup_token"), recorder=recorder, timezone=timezone)
+                         cleanup_token=config.get("cleanup_token"), recorder=recorder, timezone=timezone,
+                         auth_limits=limits)
+        sock = _listen(host, port)  # bound before printing: `--port 0` reports the port it got
+        bound = int(sock.getsockname()[1])
         shown_host = f"[{host}]" if ":" in host else host
-        url = f"http://{shown_host}:{port}/api"
+        url = f"http://{shown_host}:{bound}/api"
         if host not in ("127.0.0.1", "localhost", "::1"):
             warn(f"listening on {host}: anyone who can reach it can use this API (no TLS)")
         if json_:
-            print_json({"url": url, "uploads_dir": str(uploads), "cdn_dir": str(cdn)})
+            print_json({"url": url, "host": host, "port": bound, "uploads_dir": str(uploads), "cdn_dir": str(cdn)})
         info(f"TinyTalk API on {url}  (CDN {cdn} at /assets/live2d/, uploads {uploads}); Ctrl-C stops")
-        uvicorn.run(api, host=host, port=port, log_level="debug" if app_ctx.debug else "warning",
-                    access_log=app_ctx.debug, lifespan="off", timeout_graceful_shutdown=3)
+        from tinytalk_sdk._logs import install_redaction
+        from tinytalk_sdk.server.logs import uvicorn_log_config
+
+        if not logging.getLogger().handlers:  # without --debug: warnings and errors still pass redaction
+            logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        install_redaction()  # the root handler: tinytalk.* lines (tracebacks of a 500 included), redacted
+
+        server = uvicorn.Server(uvicorn.Config(
+            api, log_config=uvicorn_log_config(debug=app_ctx.debug), access_log=app_ctx.debug, lifespan="off",
+            timeout_graceful_shutdown=3, ws="none"))
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (IPv6 when the host is an IPv6 address)."""
+    from tinytalk_sdk import TinyTalkError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise TinyTalkError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock

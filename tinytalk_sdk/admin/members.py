@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConflictError, NotFoundError, ValidationError
+from ..auth_throttle import lock_state
 from ._stream import stream_rows
 from ._when import parse_instant
 
@@ -38,6 +39,7 @@ __all__ = [
     "member_details",
     "reset_pin",
     "revoke_tokens",
+    "unlock_member",
 ]
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -173,11 +175,16 @@ class MemberDetails:
     messages: int
     last_session_at: dt.datetime | None
     character_id: int | None
+    # The login throttle (auth_throttles): wrong PINs counted in the current window, and the lock.
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = self.member.to_dict()
         data.update(active_tokens=self.active_tokens, sessions=self.sessions, messages=self.messages,
-                    last_session_at=self.last_session_at, character_id=self.character_id)
+                    last_session_at=self.last_session_at, character_id=self.character_id,
+                    failed_logins=self.failed_logins, locked=self.locked_until is not None,
+                    locked_until=self.locked_until)
         return data
 
 
@@ -210,8 +217,21 @@ def member_details(engine: Engine, ident: str | int, *, now: dt.datetime | None 
             last = dt.datetime.fromisoformat(last).replace(tzinfo=dt.UTC)
         elif isinstance(last, dt.datetime) and last.tzinfo is None:
             last = last.replace(tzinfo=dt.UTC)
+        lock = lock_state(session, row.email, now=now)
         return MemberDetails(member=_member(row), active_tokens=int(tokens or 0), sessions=int(n_sessions or 0),
-                             messages=int(messages or 0), last_session_at=last, character_id=character)
+                             messages=int(messages or 0), last_session_at=last, character_id=character,
+                             failed_logins=lock["failed_logins"], locked_until=lock["locked_until"])
+
+
+def unlock_member(engine: Engine, ident: str | int) -> tuple[Member, bool]:
+    """Clear a member's failed-login counter and lock (``auth_throttles``); True when one was set.
+
+    The per-address counters are left alone: they guard against spraying from one network, not one
+    account."""
+    from ..auth_throttle import unlock
+
+    member = get_member(engine, ident)
+    return member, unlock(engine, member.email)
 
 
 def create_member(

@@ -36,9 +36,11 @@ __all__ = [
     "AiCharacter",
     "AiPersona",
     "ApiUsageLog",
+    "AuthThrottle",
     "CharacterEmotion",
     "ChatMessage",
     "ChatSession",
+    "IdempotencyKey",
     "PromptHistory",
     "StudentCharacterAssignment",
     "User",
@@ -339,3 +341,8 @@ class PromptHistory(Base):
     changed_by: Mapped[str] = mapped_column(String(100), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = _created()
+
+
+# The local server's own bookkeeping (revision 0002) registers on the same metadata: importing this
+# module keeps meaning "every table".
+from .security_models import AuthThrottle, IdempotencyKey  # noqa: E402

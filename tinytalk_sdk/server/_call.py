@@ -29,8 +29,9 @@ from starlette.responses import Response
 from ..providers.base import CallContext, UsageEntry
 from ..providers.bundle import service_of
 from ._auth import authenticate, bearer_token
+from ._body import MAX_JSON_BYTES, parse_json_object, too_large
 from ._responses import ApiError
-from .idempotency import StoredResponse
+from .idempotency import Seal, StoredResponse
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -52,7 +53,6 @@ __all__ = [
 
 log = logging.getLogger("tinytalk.server")
 
-MAX_JSON_BYTES = 1024 * 1024
 _MB = 1024 * 1024
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII, as Stripe's keys
 # A caller's label for its own traffic ("smoke"), copied to every usage row of the request.
@@ -75,6 +75,7 @@ class Call:
     upload_name: str | None = None
     idempotency_key: str | None = None
     tag: str | None = None  # the X-TinyTalk-Tag header
+    bearer: str | None = field(default=None, repr=False)  # the caller's token: seals its idempotent answers
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ctx(self, session_id: int | None = None) -> CallContext:
@@ -117,9 +118,11 @@ def validation_fields(exc: PydanticValidationError) -> dict[str, str]:
     return fields
 
 
-def _validate(model: type[BaseModel], data: Any) -> Any:
+def _validate(model: type[BaseModel], data: Any, *, strict: bool = False) -> Any:
+    """``strict`` for JSON bodies: JSON has types, so ``true`` is not 1 and ``"5"`` is not 5 (as the
+    schemas say); query strings and form fields are text and are converted."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except PydanticValidationError as exc:
         fields = validation_fields(exc)
         first = next(iter(fields.items()))
@@ -129,32 +132,29 @@ def _validate(model: type[BaseModel], data: Any) -> Any:
 async def _json_body(request: Request) -> Any:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_JSON_BYTES:
-        raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
+        raise too_large()
     parts: list[bytes] = []
     size = 0
     async for chunk in request.stream():  # chunked bodies carry no length: count while reading
         size += len(chunk)
         if size > MAX_JSON_BYTES:
-            raise ApiError(413, "payload_too_large", f"JSON body larger than {MAX_JSON_BYTES} bytes")
+            raise too_large()
         parts.append(chunk)
     raw = b"".join(parts)
     if not raw.strip():
         return {}  # PHP: json_decode('') ?? [] — an empty body is an empty object, validated as such
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "application/x-www-form-urlencoded":
+    if _media_type(request) == "application/x-www-form-urlencoded":
         from urllib.parse import parse_qsl
 
         try:
             return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             raise ApiError(400, "invalid_body", "form body is not UTF-8") from None
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_body", "request body must be a JSON object")
-    return data
+    return parse_json_object(raw)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def upload_limit(state: ServerState) -> int:
@@ -201,17 +201,17 @@ async def _multipart(request: Request, call_files: dict[str, Any], limit: int) -
     return data
 
 
-def _fingerprint(params: Any, upload_hash: str | None) -> str:
+def _canonical(params: Any, upload_hash: str | None) -> str:
+    """The request as the idempotency store sees it: validated fields in key order, plus the upload."""
     payload = params.model_dump(mode="json") if isinstance(params, BaseModel) else params
-    text = json.dumps(payload, sort_keys=True, default=str) + "|" + (upload_hash or "")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return json.dumps(payload, sort_keys=True, default=str) + "|" + (upload_hash or "")
 
 
 def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
                   *, keyed: bool | None = None) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint of one row of ``tinytalk_sdk.types.ENDPOINTS``.
 
-    ``keyed`` (default: the endpoint's retry class is ``"key"``) turns on the in-process idempotency store.
+    ``keyed`` (default: the endpoint's retry class is ``"key"``) turns on the idempotency store.
     """
     use_store = endpoint.retry == "key" if keyed is None else keyed
 
@@ -221,9 +221,11 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
         # -- authenticate first (401), as the PHP scripts do, then parse and validate (400/413/422).
         user_id: int | None = None
         token_id: int | None = None
+        token: str | None = None
         if endpoint.auth:
             token = _bearer(request, endpoint.name)
             user_id, token_id = await run_in_threadpool(_authenticate, state, token)
+        strict = False
         if request.method == "GET" or endpoint.body == "query":
             data: Any = dict(request.query_params)
             if endpoint.name == "gpt_stream":
@@ -235,9 +237,10 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
             data = await _multipart(request, files, limit)
         else:
             data = await _json_body(request)
-        params = _validate(endpoint.request, data)
+            strict = _media_type(request) != "application/x-www-form-urlencoded"
+        params = _validate(endpoint.request, data, strict=strict)
         call = Call(request=request, state=state, endpoint=endpoint, params=params, request_id=request_id,
-                    user_id=user_id, token_id=token_id, tag=_tag(request))
+                    user_id=user_id, token_id=token_id, tag=_tag(request), bearer=token)
         upload_hash: str | None = None
         tmpdir: str | None = None
         try:
@@ -256,7 +259,7 @@ def make_endpoint(state: ServerState, endpoint: Endpoint, handler: Handler,
             call.idempotency_key = key
             if not (use_store and key):
                 return await run_in_threadpool(handler, call)
-            return await _keyed(state, call, handler, key, _fingerprint(params, upload_hash))
+            return await _keyed(state, call, handler, key, _canonical(params, upload_hash))
         finally:
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
@@ -303,10 +306,11 @@ async def _save_upload(upload: UploadFile, dest: Path, limit: int) -> str:
     return digest.hexdigest()
 
 
-async def _keyed(state: ServerState, call: Call, handler: Handler, key: str, fingerprint: str) -> Response:
+async def _keyed(state: ServerState, call: Call, handler: Handler, key: str, request: str) -> Response:
     principal = f"user:{call.user_id}" if call.user_id is not None else "anonymous"
     slot = (principal, call.endpoint.name, key)
-    found = state.idempotency.begin(slot, fingerprint)
+    seal = await run_in_threadpool(Seal.derive, slot, request, token=call.bearer)
+    found = await run_in_threadpool(state.idempotency.begin, slot, seal)
     if found == "mismatch":
         raise ApiError(409, "idempotency_key_reused", "Idempotency-Key was used with a different request body")
     if found == "pending":
@@ -318,7 +322,7 @@ async def _keyed(state: ServerState, call: Call, handler: Handler, key: str, fin
     try:
         response = await run_in_threadpool(handler, call)
         if 200 <= response.status_code < 300 and hasattr(response, "body"):
-            stored = StoredResponse(fingerprint, response.status_code, bytes(response.body), response.media_type)
+            stored = StoredResponse(response.status_code, bytes(response.body), response.media_type)
         return response
     finally:
-        state.idempotency.finish(slot, stored)
+        await run_in_threadpool(state.idempotency.finish, slot, seal, stored)

@@ -60,9 +60,10 @@ def _error(status: int, code: str, message: str, extra: list[tuple[bytes, bytes]
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, faults: FaultPlan) -> None:
+    def __init__(self, app: ASGIApp, faults: FaultPlan, allow: dict[str, str] | None = None) -> None:
         self.app = app
         self.faults = faults
+        self.allow = allow or {}  # path -> the exact methods it answers (``Allow`` of a preflight)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,7 +87,8 @@ class EdgeMiddleware:
 
         if scope["method"] == "OPTIONS":  # preflight: PHP scripts answer 204 before any work
             await send_with_headers({"type": "http.response.start", "status": 204, "headers": [
-                (b"access-control-max-age", b"86400"), (b"allow", b"GET, POST, OPTIONS")]})
+                (b"access-control-max-age", b"86400"),
+                (b"allow", self.allow.get(scope.get("path", ""), "GET, POST, OPTIONS").encode())]})
             await send_with_headers({"type": "http.response.body", "body": b""})
             return
 

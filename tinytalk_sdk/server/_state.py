@@ -9,16 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..auth_throttle import AuthLimits
 from .faults import FaultPlan
 from .idempotency import IdempotencyStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from ..providers.base import UsageRecorder
     from ..providers.bundle import Providers
 
 __all__ = ["ServerState"]
+
+_PURGE_EVERY = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -33,10 +37,26 @@ class ServerState:
     cleanup_token: str | None = None
     # The calendar of session_date ("today's session"): PHP's date('Y-m-d') in the host's time zone.
     timezone: dt.tzinfo = dt.UTC
-    idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
+    auth_limits: AuthLimits = field(default_factory=AuthLimits)
+    idempotency: IdempotencyStore = field(init=False)
     # HeyGen session id -> (user id, status, created): who may drive which avatar session.
     avatar_sessions: dict[str, dict[str, object]] = field(default_factory=dict)
     avatar_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # When the throttle counters were last purged (at most every _PURGE_EVERY, by the request that finds
+    # the time has come).
+    _purged_at: dt.datetime | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.idempotency = IdempotencyStore(self.engine, clock=self.now)
+
+    def purge_throttles(self, session: Session) -> None:
+        from ..auth_throttle import purge
+
+        now = self.now()
+        if self._purged_at is None or now - self._purged_at > _PURGE_EVERY:
+            self._purged_at = now
+            purge(session, self.auth_limits, now=now)
 
     def now(self) -> dt.datetime:
         value = self.clock()

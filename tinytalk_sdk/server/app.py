@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .._exceptions import ValidationError
+from ..auth_throttle import AuthLimits
 from ..providers.base import UsageRecorder
 from ._call import Handler, make_endpoint
 from ._edge import EdgeMiddleware
@@ -43,6 +44,7 @@ __all__ = ["API_PREFIX", "create_app", "handlers"]
 log = logging.getLogger("tinytalk.server")
 
 API_PREFIX = "/api"
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "TRACE"]  # OPTIONS: answered at the edge
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
                  415: "unsupported_media_type"}
@@ -77,6 +79,7 @@ def create_app(
     cleanup_token: str | None = None,
     recorder: UsageRecorder | None = None,
     timezone: str = "UTC",
+    auth_limits: AuthLimits | None = None,
 ) -> Starlette:
     """The API server on ``engine`` (already migrated).
 
@@ -84,13 +87,17 @@ def create_app(
     defaults to ``<data dir>/uploads``; ``cdn_dir`` is served read-only at ``/assets/live2d/``;
     ``fault`` is a fault plan (see :mod:`.faults`), else ``$TINYTALK_FAULTS``; ``clock`` returns the
     current UTC time (tests pin it); ``cleanup_token`` protects ``cleanup_uploads.php``; ``timezone`` (an
-    IANA name, e.g. ``Asia/Seoul``) is the calendar of ``session_date`` and "today's session".
+    IANA name, e.g. ``Asia/Seoul``) is the calendar of ``session_date`` and "today's session"; ``auth_limits``
+    are the login/registration throttles (default :class:`~tinytalk_sdk.auth_throttle.AuthLimits`).
     """
     import zoneinfo
 
+    from .._redact import register_secret
     from ..config import data_dir
     from ..types import ENDPOINTS
+    from ..types import endpoint as endpoint_named
 
+    register_secret(cleanup_token)  # masked wherever it shows up (a log line, an error message)
     recorder = recorder or UsageRecorder(engine)
     if providers is None:
         from ..providers.offline import make_offline_providers
@@ -113,6 +120,7 @@ def create_app(
         engine=engine, providers=providers, recorder=recorder, uploads_dir=uploads,
         cdn_dir=Path(cdn_dir) if cdn_dir else None, faults=plan,
         clock=clock or (lambda: dt.datetime.now(dt.UTC)), cleanup_token=cleanup_token, timezone=zone,
+        auth_limits=auth_limits or AuthLimits(),
     )
 
     table = handlers()
@@ -120,9 +128,14 @@ def create_app(
     by_path: dict[str, list[str]] = {}
     for endpoint in ENDPOINTS:
         by_path.setdefault(endpoint.path, []).append(endpoint.name)
+    allow: dict[str, str] = {}  # what `Allow` says per path, on a 405 and on a preflight alike
     for path, names in by_path.items():
-        routes.append(Route(API_PREFIX + path, _dispatch(state, names, table), methods=["GET", "POST"],
-                            name=names[0]))
+        methods = {endpoint_named(n).method for n in names} | ({"GET"} if "gpt_stream" in names else set())
+        allow[API_PREFIX + path] = ", ".join(sorted(methods)) + ", OPTIONS"
+        # Every method reaches _dispatch, which answers 405 naming exactly this path's methods.
+        routes.append(Route(API_PREFIX + path, _dispatch(state, names, table, allow[API_PREFIX + path]),
+                            methods=_ANY_METHOD, name=names[0]))
+    routes.append(Route(API_PREFIX + "/openapi.json", _openapi_endpoint(), methods=["GET"], name="openapi"))
     routes.append(Route("/__faults", _faults_endpoint(state), methods=["GET", "POST", "DELETE"]))
     if state.cdn_dir is not None:
         routes.append(Mount("/assets/live2d", StaticFiles(directory=state.cdn_dir, check_dir=False),
@@ -131,14 +144,14 @@ def create_app(
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, faults=plan)],
+        middleware=[Middleware(EdgeMiddleware, faults=plan, allow=allow)],
         exception_handlers={HTTPException: _http_exception, ApiError: _api_error},
     )
     app.state.tinytalk = state
     return app
 
 
-def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler]) -> Callable[..., object]:
+def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler], allowed: str) -> Callable[..., object]:
     """One route per PHP file; GET and POST may be two endpoints (heygen_session.php)."""
     from ..types import endpoint as endpoint_named
 
@@ -148,7 +161,6 @@ def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler]) -
         by_method[endpoint.method] = make_endpoint(state, endpoint, table[name])
     if "gpt_stream" in names:  # EventSource clients can only GET: same endpoint, query parameters
         by_method["GET"] = make_endpoint(state, endpoint_named("gpt_stream"), table["gpt_stream"])
-    allowed = ", ".join(sorted(by_method)) + ", OPTIONS"
 
     async def run(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
@@ -157,6 +169,22 @@ def _dispatch(state: ServerState, names: list[str], table: dict[str, Handler]) -
             raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed here (allowed: {allowed})",
                            headers={"Allow": allowed})
         return await handler(request)
+
+    return run
+
+
+def _openapi_endpoint() -> Callable[..., object]:
+    """``GET /api/openapi.json``: the contract (OpenAPI 3.1), rendered once from the types."""
+    rendered: list[bytes] = []
+
+    async def run(request: Request) -> Response:
+        if not rendered:
+            import json
+
+            from ..types._openapi import render_openapi
+
+            rendered.append(json.dumps(render_openapi(), ensure_ascii=False, indent=1).encode("utf-8"))
+        return Response(rendered[0], media_type="application/json")
 
     return run
 
@@ -179,13 +207,10 @@ def _faults_endpoint(state: ServerState) -> Callable[..., object]:
         if request.method == "DELETE":
             state.faults.clear()
         elif request.method == "POST":
-            import json
+            from ._body import parse_json_object
 
-            try:
-                body = json.loads(await request.body() or b"{}")
-            except ValueError:
-                raise ApiError(400, "invalid_json", "request body is not valid JSON") from None
-            spec = body.get("faults") if isinstance(body, dict) else None
+            body = parse_json_object(await request.body() or b"{}")
+            spec = body.get("faults")
             if not isinstance(spec, str):
                 raise ApiError(422, "validation_failed", "faults: a string like 'health.php:503:1' is required",
                                fields={"faults": "required string"})

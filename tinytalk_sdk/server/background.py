@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from starlette.applications import Starlette
 
+    from ..auth_throttle import AuthLimits
     from ..providers.base import CostFn
     from ..providers.bundle import Providers
     from .faults import FaultPlan
@@ -89,6 +90,7 @@ def start_background_server(
     startup_timeout: float = 15.0,
     cost: CostFn | None = None,
     schema_map: Mapping[str, Any] | None = None,
+    auth_limits: AuthLimits | None = None,
 ) -> RunningServer:
     """Start the server for ``engine_url`` (migrated first unless ``migrate=False``) and wait until it
     accepts connections. ``port=0`` picks a free port. ``cost`` prices the usage rows (default: the
@@ -108,7 +110,7 @@ def start_background_server(
         from ..providers.base import UsageRecorder
 
         app = create_app(engine, providers=providers, uploads_dir=uploads_dir, cdn_dir=cdn_dir, fault=fault,
-                         cleanup_token=cleanup_token, timezone=timezone,
+                         cleanup_token=cleanup_token, timezone=timezone, auth_limits=auth_limits,
                          recorder=UsageRecorder(engine, cost=cost) if cost is not None else None)
     except BaseException:
         engine.dispose()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.responses import Response
 
+from .. import auth_throttle
 from .._exceptions import DatabaseError
 from ..db.session import transaction
 from ..passwords import hash_password, verify_password
@@ -18,6 +21,28 @@ __all__ = ["HANDLERS"]
 _DUMMY_HASH = "$2y$10$bymI/ZIwbg2yRwGRWiztVO/xKLXEi4cRb2HyFQYQWVbA3KGvh9s6e"
 
 
+THROTTLED = "too_many_attempts"  # the 429 code of a throttled login/registration (not the fault's rate_limited)
+
+
+def _client_address(call: Call) -> str:
+    # The socket's peer: a proxy in front must be configured to pass the real address (docs/security-server.md).
+    return (call.request.client.host if call.request.client else "") or "unknown"
+
+
+def _throttled(seconds: float, what: str) -> ApiError:
+    wait = max(1, math.ceil(seconds))
+    return ApiError(429, THROTTLED, f"too many {what}; try again in {wait} s", headers={"Retry-After": str(wait)})
+
+
+def _refuse_if_locked(call: Call, scopes: list[tuple[str, str]], what: str) -> None:
+    now = call.state.now()
+    with transaction(call.state.engine) as session:
+        wait = max(auth_throttle.check(session, scope, subject, now=now) for scope, subject in scopes)
+        call.state.purge_throttles(session)
+    if wait > 0:
+        raise _throttled(wait, what)
+
+
 def _token_answer(token: str, expires_at: object, user_data: dict[str, object], status: int) -> Response:
     return ok({"token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user_data}, status)
 
@@ -28,6 +53,10 @@ def register(call: Call) -> Response:
     from ..db.models import User
 
     p = call.params
+    address = _client_address(call)
+    _refuse_if_locked(call, [("register_address", address)], "registrations from this address")
+    # Every attempt counts (a flood is many successes too); an idempotent replay never reaches here.
+    auth_throttle.record(call.state.engine, call.state.auth_limits, "register_address", address, now=call.state.now())
     email = p.email.strip().lower()
     pin_hash = hash_password(p.pin)
     now = call.state.now()
@@ -59,12 +88,21 @@ def login(call: Call) -> Response:
 
     p = call.params
     email = p.email.strip().lower()
+    address = _client_address(call)
+    scopes = [("login_account", email), ("login_address", address)]
+    _refuse_if_locked(call, scopes, "failed logins")
     now = call.state.now()
     with transaction(call.state.engine) as session:
         user = session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
         valid = verify_password(p.pin, user.pin_hash if user else _DUMMY_HASH)
-        if user is None or not valid or not user.is_active or user.deleted_at is not None:
-            raise ApiError(401, "invalid_credentials", "email or PIN is wrong")
+        user_id = user.id if user is not None and valid and user.is_active and user.deleted_at is None else None
+    if user_id is None:
+        for scope, subject in scopes:
+            auth_throttle.record(call.state.engine, call.state.auth_limits, scope, subject, now=now)
+        raise ApiError(401, "invalid_credentials", "email or PIN is wrong")
+    with transaction(call.state.engine) as session:
+        auth_throttle.clear(session, "login_account", email)
+        user = session.get_one(User, user_id)
         user.last_login_at = now
         token, row = issue_token(session, user, now=now, device=p.device)
         return _token_answer(token, iso(row.expires_at), user_out(user), 200)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "EmptyRequest",
@@ -21,10 +21,22 @@ __all__ = [
 ]
 
 
+# Every integer a request carries (ids, limits, years) fits a signed 64-bit column: a bigger one is a 422,
+# not an OverflowError from the database driver.
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 class RequestModel(BaseModel):
     """What a client sends (JSON body, query string or multipart form fields)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_int64(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
+            raise ValueError("integer out of range (64-bit)")
+        return value
 
 
 class ResponseModel(BaseModel):
