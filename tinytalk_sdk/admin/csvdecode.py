@@ -7,7 +7,9 @@ Korean schools send UTF-8 (with or without a BOM), CP949/EUC-KR (Excel's default
 2. A byte-order mark: UTF-8-SIG or UTF-16, strictly.
 3. NUL bytes and no BOM: UTF-16 LE/BE when the bytes decode strictly and the newlines sit where UTF-16 puts
    them; anything else with NULs is refused (a binary file, UTF-32...).
-4. Valid UTF-8 everywhere: UTF-8 (random non-UTF-8 text passes strict UTF-8 only for a few bytes).
+4. Valid UTF-8 everywhere: UTF-8 (random non-UTF-8 text passes strict UTF-8 only for a few bytes), except
+   when a row without Hangul reads as Latin in UTF-8 but as a Korean word in CP949: a CP949 row can be valid
+   UTF-8 by accident (``--encoding utf-8`` accepts such a file as it is).
 5. Otherwise CP949, only when every line decodes in it, **no** line is valid multi-byte UTF-8 (that is a file
    mixing encodings, the finding of issue 12: it is refused naming the first row in the minority encoding),
    the file has Hangul, and no row gets a script (Han, Latin, Greek, Cyrillic, kana...) that no other row uses:
@@ -25,6 +27,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -34,6 +37,7 @@ __all__ = ["DecodedText", "decode_csv_bytes", "scripts_of"]
 
 _HINT = "pass --encoding (cp949, utf-8, utf-16) if you know it, or save the file again as UTF-8"
 _DELIMITERS = (",", "\t", ";")
+_KOREAN_WORD = re.compile(r"[\uac00-\ud7a3]{2,}")
 
 
 @dataclass(frozen=True)
@@ -190,10 +194,41 @@ def decode_csv_bytes(data: bytes, *, encoding: str | None = None, source: str = 
     if b"\x00" in data:
         return _utf16_without_bom(data, source)
     try:
-        return DecodedText(data.decode("utf-8"), "utf-8", "detected")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    return _guess_cp949(data, source)
+        return _guess_cp949(data, source)
+    _cp949_in_utf8(data, source)
+    return DecodedText(text, "utf-8", "detected")
+
+
+def _cp949_in_utf8(data: bytes, source: str) -> None:
+    """Refuse a valid-UTF-8 file with a row that reads as Latin in UTF-8 but as a Korean word in CP949.
+
+    A CP949 syllable whose lead byte is C2-C8 and trail byte A1-BF is also one valid two-byte UTF-8
+    character (U+00A1-U+023F), so a CP949 row can pass strict UTF-8 as "ÇÀ¡"-like Latin. The tell: read as
+    CP949 the row holds a Korean word (two or more syllables in a row: names and schools do), and no Hangul
+    in UTF-8. A lone syllable is not enough ("José" reads as "Jos챕" in CP949).
+    """
+    raw_lines = data.split(b"\n")
+    for i, raw in enumerate(raw_lines):
+        if raw.isascii():
+            continue
+        found = scripts_of(raw.decode("utf-8"))
+        if "Hangul" in found or "Latin" not in found:
+            continue
+        try:
+            as_cp949 = raw.decode("cp949")
+        except UnicodeDecodeError:
+            continue
+        if scripts_of(as_cp949) == {"Hangul"} and _KOREAN_WORD.search(as_cp949):
+            where = _Where(data.decode("latin-1"))
+            sample = "".join(ch for ch in raw.decode("utf-8") if _script(ch) == "Latin")[:8]
+            raise EncodingError(
+                f"{source}: {where(i)}: reads as Latin ('{sample}') in UTF-8 but as Korean in CP949 "
+                f"('{_KOREAN_WORD.search(as_cp949).group(0)}'): the file probably mixes encodings",  # type: ignore[union-attr]
+                encoding="utf-8", row=where.row(i), line=i + 1,
+                hint="if the file really is UTF-8, pass --encoding utf-8; if it is CP949, --encoding cp949",
+            )
 
 
 def _guess_cp949(data: bytes, source: str) -> DecodedText:
