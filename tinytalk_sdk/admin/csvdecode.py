@@ -38,6 +38,10 @@ __all__ = ["DecodedText", "decode_csv_bytes", "scripts_of"]
 _HINT = "pass --encoding (cp949, utf-8, utf-16) if you know it, or save the file again as UTF-8"
 _DELIMITERS = (",", "\t", ";")
 _KOREAN_WORD = re.compile(r"[\uac00-\ud7a3]{2,}")
+_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+_PLAIN = re.compile(r"[\x00-\x7f\uac00-\ud7a3]+")
+_ESCAPED = re.compile(r"[\udc80-\udcff]")  # bytes surrogateescape could not decode
+_LATIN_2BYTE = re.compile(r"[\u00a1-\u023f]")  # what C2-C8 lead + A1-BF trail bytes decode to in UTF-8
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,12 @@ def _script(ch: str) -> str | None:
 
 def scripts_of(text: str) -> set[str]:
     """The scripts ``text`` uses, by :func:`_script` (ASCII, punctuation and symbols do not count)."""
-    return {s for s in map(_script, text) if s is not None}
+    # Fast path: school files are ASCII and Hangul syllables; only the rest goes through unicodedata.
+    found = {"Hangul"} if _SYLLABLE.search(text) else set()
+    rest = _PLAIN.sub("", text)
+    if rest:
+        found |= {s for s in map(_script, rest) if s is not None}
+    return found
 
 
 def _row_starts(structure: str, delimiter: str) -> list[int]:
@@ -105,6 +114,25 @@ class _Where:
         return f"row {row}" if row == line else f"row {row} (line {line})"
 
 
+class _LazyWhere:
+    """A :class:`_Where` built on first use: parsing the whole file for row numbers only when refusing."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._where: _Where | None = None
+
+    def _get(self) -> _Where:
+        if self._where is None:
+            self._where = _Where(self._data.decode("latin-1"))
+        return self._where
+
+    def row(self, index: int) -> int:
+        return self._get().row(index)
+
+    def __call__(self, index: int) -> str:
+        return self._get()(index)
+
+
 def _explain(data: bytes) -> str:
     """charset-normalizer's guess, as a hint only (never used to decode)."""
     try:
@@ -136,8 +164,10 @@ def _strict_whole(data: bytes, codec: str, how: str, source: str) -> DecodedText
     return DecodedText(text.lstrip("\ufeff"), codec, how)
 
 
-def _lone_script(lines: list[str], where: _Where, source: str, codec: str) -> None:
+def _lone_script(lines: list[str], where: _Where | _LazyWhere, source: str, codec: str) -> None:
     """Refuse a guessed decoding that gives one row a script no other row uses."""
+    if not _PLAIN.sub("", "\n".join(lines)):
+        return  # ASCII and Hangul syllables only: one script, nothing can be lone
     per_line = [scripts_of(s) for s in lines]
     used: dict[str, list[int]] = {}
     for i, found in enumerate(per_line):
@@ -172,7 +202,7 @@ def _utf16_without_bom(data: bytes, source: str) -> DecodedText:
             encoding=None, row=None, line=None, hint=_explain(data),
         )
     lines = text.split("\n")
-    _lone_script(lines, _Where(text), source, codec)
+    _lone_script(lines, _LazyWhere(text.encode("utf-8")), source, codec)
     return DecodedText(text, codec, "detected")
 
 
@@ -209,6 +239,8 @@ def _cp949_in_utf8(data: bytes, source: str) -> None:
     CP949 the row holds a Korean word (two or more syllables in a row: names and schools do), and no Hangul
     in UTF-8. A lone syllable is not enough ("José" reads as "Jos챕" in CP949).
     """
+    if not _LATIN_2BYTE.search(data.decode("utf-8")):
+        return  # no character a CP949 syllable could have become: nothing to check, row by row
     raw_lines = data.split(b"\n")
     for i, raw in enumerate(raw_lines):
         if raw.isascii():
@@ -231,26 +263,33 @@ def _cp949_in_utf8(data: bytes, source: str) -> None:
             )
 
 
+def _utf8_split(data: bytes) -> tuple[list[int], list[int]]:
+    """Indexes of the lines that are valid multi-byte UTF-8, and of those that are not UTF-8 at all.
+
+    ``surrogateescape`` turns each undecodable byte into U+DC80-U+DCFF without raising (an exception per line
+    costs more than the decode), and a newline byte never sits inside a UTF-8 sequence.
+    """
+    lines = data.split(b"\n")
+    candidates = [i for i, raw in enumerate(lines) if not raw.isascii()]
+    invalid = [i for i in candidates if _ESCAPED.search(lines[i].decode("utf-8", errors="surrogateescape"))]
+    if len(invalid) == len(candidates):
+        return [], invalid
+    bad = set(invalid)
+    return [i for i in candidates if i not in bad], invalid
+
+
 def _guess_cp949(data: bytes, source: str) -> DecodedText:
     raw_lines = data.split(b"\n")
     # CSV structure bytes (quotes, delimiters, newlines) are ASCII and never a trail byte in UTF-8 or CP949,
     # so Latin-1 text has the same records as the real text: it maps lines to Excel rows.
-    where = _Where(data.decode("latin-1"))
-    utf8_rows: list[int] = []  # multi-byte UTF-8 lines: proof of UTF-8
-    bad_rows: list[int] = []  # lines that are not UTF-8
-    for i, raw in enumerate(raw_lines):
-        if raw.isascii():
-            continue
-        try:
-            raw.decode("utf-8")
-            utf8_rows.append(i)
-        except UnicodeDecodeError:
-            bad_rows.append(i)
+    where = _LazyWhere(data)
+    utf8_rows, bad_rows = _utf8_split(data)  # multi-byte UTF-8 lines are proof of UTF-8
     if utf8_rows:
         if len(utf8_rows) >= len(bad_rows):
             i = bad_rows[0]
             try:
                 raw_lines[i].decode("utf-8")
+                byte, column = 0, 0  # pragma: no cover - _utf8_split said it does not decode
             except UnicodeDecodeError as exc:
                 byte = raw_lines[i][exc.start]
                 column = len(raw_lines[i][: exc.start].decode("utf-8", errors="replace")) + 1
@@ -269,22 +308,21 @@ def _guess_cp949(data: bytes, source: str) -> DecodedText:
             encoding="cp949", row=where.row(i), line=i + 1,
             hint="save the whole file again in one encoding, or pass --encoding to force one",
         )
-    lines: list[str] = []
-    for i, raw in enumerate(raw_lines):
-        try:
-            lines.append(raw.decode("cp949"))
-        except UnicodeDecodeError as exc:
-            raise EncodingError(
-                f"{source}: {where(i)}: neither UTF-8 nor CP949 (byte 0x{raw[exc.start]:02x})",
-                encoding=None, row=where.row(i), line=i + 1, hint=_explain(data),
-            ) from None
-    if not any("Hangul" in scripts_of(s) for s in lines):
+    try:
+        text = data.decode("cp949")  # CP949 is stateless and "\n" is never a trail byte: lines decode alike
+    except UnicodeDecodeError as exc:
+        i = data.count(b"\n", 0, exc.start)
+        raise EncodingError(
+            f"{source}: {where(i)}: neither UTF-8 nor CP949 (byte 0x{data[exc.start]:02x})",
+            encoding=None, row=where.row(i), line=i + 1, hint=_explain(data),
+        ) from None
+    if not _SYLLABLE.search(text) and "Hangul" not in scripts_of(text):
         raise EncodingError(
             f"{source}: not UTF-8, and as CP949 it has no Korean text: cannot tell the encoding",
             encoding=None, row=None, line=None, hint=_explain(data),
         )
-    _lone_script(lines, where, source, "cp949")
-    return DecodedText("\n".join(lines), "cp949", "detected")
+    _lone_script(text.split("\n"), where, source, "cp949")
+    return DecodedText(text, "cp949", "detected")
 
 
 def _decodes(raw: bytes, codec: str) -> bool:

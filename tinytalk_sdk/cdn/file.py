@@ -152,10 +152,13 @@ class FileBackend:
         guard = self._path(key).with_name(self._path(key).name + ".swap")
         try:
             os.close(os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            held = True
         except FileExistsError:
+            held = False
             with contextlib.suppress(OSError):
                 if time.time() - guard.stat().st_mtime > _GUARD_STALE:
                     guard.unlink()
+        if not held:
             yield False
             return
         try:

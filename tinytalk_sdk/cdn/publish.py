@@ -179,29 +179,38 @@ def publish(
     version = _check_name("version", version or content_version(files))
     model_key_rel = _find_model_file(files, model_file)
     prefix = _version_prefix(character, version)
+    job = _Job(files, character, version, prefix, model_key_rel, name, moc_version, emotions, validator_version)
     if dry_run:
-        return _publish(backend, files, character, version, prefix, model_key_rel, name, moc_version, emotions,
-                        validator_version, max_workers, True, verify, progress, now, None)
+        return _publish(backend, job, max_workers=max_workers, dry_run=True, verify=verify, progress=progress,
+                        now=now, lease=None)
     with acquire_lease(backend, character, operation="publish", version=version, ttl=lease_ttl, wait=wait,
                        now=now) as lease:
-        result = _publish(backend, files, character, version, prefix, model_key_rel, name, moc_version, emotions,
-                          validator_version, max_workers, False, verify, progress, now, lease)
+        result = _publish(backend, job, max_workers=max_workers, dry_run=False, verify=verify, progress=progress,
+                          now=now, lease=lease)
         if lease.waited_for is not None:
             result.waited_for = lease.waited_for.version
         return result
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one publish sends: the local files and what the manifest says about them."""
+
+    files: list[LocalFile]
+    character: str
+    version: str
+    prefix: str
+    model_key_rel: str | None
+    name: str | None
+    moc_version: int | None
+    emotions: dict[str, Any] | None
+    validator_version: str | None
+
+
 def _publish(
     backend: Backend,
-    files: list[LocalFile],
-    character: str,
-    version: str,
-    prefix: str,
-    model_key_rel: str | None,
-    name: str | None,
-    moc_version: int | None,
-    emotions: dict[str, Any] | None,
-    validator_version: str | None,
+    job: _Job,
+    *,
     max_workers: int,
     dry_run: bool,
     verify: bool,
@@ -209,6 +218,9 @@ def _publish(
     now: Callable[[], dt.datetime],
     lease: Lease | None,
 ) -> PublishResult:
+    files, character, version, prefix = job.files, job.character, job.version, job.prefix
+    model_key_rel, name, moc_version, emotions = job.model_key_rel, job.name, job.moc_version, job.emotions
+    validator_version = job.validator_version
     manifest_key = f"{prefix}/{MANIFEST_NAME}"
     etag = pointer_etag(backend, character)  # read before the pointer: a swap after a change then fails
     pointer = read_pointer(backend, character)
