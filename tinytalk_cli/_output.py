@@ -178,11 +178,15 @@ def print_rows(
             writer.writerow([_csv_value(row.get(c)) for c in columns])
         return
     if fmt is OutputFormat.tsv or (fmt is OutputFormat.auto and not stdout_is_tty()):
+        from tinytalk_sdk.csvsafe import neutralize_cell
+
+        # TSV lands in spreadsheets too (`tinytalk members list > m.tsv`): the same formula rule as CSV.
         sys.stdout.write("\t".join(columns) + "\n")
         for row in rows:
-            sys.stdout.write(
-                "\t".join(cell_text(row.get(c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
-            )
+            sys.stdout.write("\t".join(
+                neutralize_cell(_csv_value(row.get(c))).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+                for c in columns
+            ) + "\n")
         return
     from rich.table import Table
 

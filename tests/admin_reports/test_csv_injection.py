@@ -163,3 +163,7 @@ def test_the_shared_renderer_neutralises_rows_and_records(capsys: pytest.Capture
     assert rows[1][1:] == ["-3", "-0.5"]  # real numbers stay numbers
     print_record({v[:3]: v for v in EVIL}, fmt=OutputFormat.csv)
     check_csv(capsys.readouterr().out)
+    print_rows([{"a": v, "n": -3} for v in EVIL], ["a", "n"], fmt=OutputFormat.tsv)  # TSV opens in Excel too
+    tsv = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert len(tsv) == len(EVIL) + 1 and not [c for r in tsv for c in r if dangerous(c)]
+    assert [r[1] for r in tsv[1:]] == ["-3"] * len(EVIL)

@@ -135,3 +135,15 @@ def test_charset_normalizer_only_explains() -> None:
     with pytest.raises(EncodingError) as info:
         decode_csv_bytes(data)
     assert info.value.row == 2 and info.value.hint and "--encoding" in info.value.hint
+
+
+def test_a_cp949_row_that_happens_to_be_valid_utf8_is_refused() -> None:
+    # "창채" in CP949 is C3 A2 C3 A4: valid UTF-8 too ("Ã¢Ã¤"-like Latin). Strict UTF-8 alone would take it.
+    odd = "x@y.kr,창채,s,3-2,haru\r\n".encode("cp949")
+    assert odd.decode("utf-8")  # the trap: it is valid UTF-8
+    data = (HEADER + line(ROWS[0])).encode() + odd + line(ROWS[1]).encode()
+    with pytest.raises(EncodingError, match=r"row 3: reads as Latin .* but as Korean in CP949 \('창채'\)") as info:
+        decode_csv_bytes(data)
+    assert info.value.hint and "--encoding utf-8" in info.value.hint
+    assert decode_csv_bytes(data, encoding="utf-8").encoding == "utf-8"  # the user's word decides
+    assert decode_csv_bytes("name\r\nJosé\r\n".encode()).encoding == "utf-8"  # one accented letter is Latin

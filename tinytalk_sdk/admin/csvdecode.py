@@ -252,12 +252,13 @@ def _cp949_in_utf8(data: bytes, source: str) -> None:
             as_cp949 = raw.decode("cp949")
         except UnicodeDecodeError:
             continue
-        if scripts_of(as_cp949) == {"Hangul"} and _KOREAN_WORD.search(as_cp949):
+        word = _KOREAN_WORD.search(as_cp949)
+        if word and scripts_of(as_cp949) == {"Hangul"}:
             where = _Where(data.decode("latin-1"))
             sample = "".join(ch for ch in raw.decode("utf-8") if _script(ch) == "Latin")[:8]
             raise EncodingError(
                 f"{source}: {where(i)}: reads as Latin ('{sample}') in UTF-8 but as Korean in CP949 "
-                f"('{_KOREAN_WORD.search(as_cp949).group(0)}'): the file probably mixes encodings",  # type: ignore[union-attr]
+                f"('{word.group(0)}'): the file probably mixes encodings",
                 encoding="utf-8", row=where.row(i), line=i + 1,
                 hint="if the file really is UTF-8, pass --encoding utf-8; if it is CP949, --encoding cp949",
             )

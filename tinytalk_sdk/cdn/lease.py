@@ -22,6 +22,7 @@ so two contenders cannot both take it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -182,8 +183,13 @@ class Lease:
     def __enter__(self) -> Lease:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.release()
+            return
+        # Already failing: a release that fails too must not hide the first error (the lease expires anyway).
+        with contextlib.suppress(PublishError):
+            self.release()
 
 
 def read_lease(backend: Backend, character: str, *, ttl: float = DEFAULT_LEASE_TTL) -> LeaseRecord | None:

@@ -178,7 +178,11 @@ class S3Backend:
         except ClientError as exc:
             if self._code(exc) in _CONDITION_FAILED:
                 return None
-            raise self._fail("write", key, exc) from None
+            failure = self._fail("write", key, exc)
+            if self._code(exc) in ("NotImplemented", "501"):
+                failure.hint = ("this S3-compatible store has no conditional writes (If-None-Match / If-Match), "
+                                "which the publish lease needs (AWS S3 and moto have them)")
+            raise failure from None
         except BotoCoreError as exc:
             raise self._fail("write", key, exc) from None
         return str(response["ETag"])
@@ -227,8 +231,16 @@ class S3Backend:
         try:
             self._s3.delete_object(Bucket=self.bucket, Key=self._key(key), IfMatch=token)
         except ClientError as exc:
-            if self._code(exc) not in _CONDITION_FAILED:
+            code = self._code(exc)
+            if code in _CONDITION_FAILED:
+                return
+            if code not in ("NotImplemented", "501", "InvalidArgument", "InvalidRequest"):
                 raise self._fail("delete", key, exc) from None
+            # A store without conditional deletes: compare, then delete (a take-over in between is the only
+            # race, and the taker's renewal before its pointer swap notices it).
+            current = self.lease_read(key)
+            if current is not None and current.token == token:
+                self.delete(key)
         except BotoCoreError as exc:
             raise self._fail("delete", key, exc) from None
 
