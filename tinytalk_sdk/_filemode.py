@@ -35,8 +35,12 @@ def exposed_secret_warning(path: Path, secrets: Iterable[str]) -> str | None:
     mode = too_open(path)
     if mode is None:
         return None
+    keyring = [n for n in names if " " not in n]  # "database_url (its password)" has no keyring slot
+    instead = (
+        f"keep the secrets in the OS keyring (`tinytalk config set {keyring[0]} --keyring`)" if keyring
+        else "give the URL in the TINYTALK_DATABASE_URL environment variable instead"
+    )
     return (
         f"permissions {mode:04o} for '{path}' are too open: it holds {', '.join(names)} and other users of "
-        f"this machine can read it; run `chmod 600 {path}`, or keep the secrets in the OS keyring "
-        f"(`tinytalk config set {names[0]} --keyring`)"
+        f"this machine can read it; run `chmod 600 {path}`, or {instead}"
     )

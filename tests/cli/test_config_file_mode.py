@@ -50,6 +50,7 @@ def test_a_database_password_counts_as_a_secret() -> None:
     hand_edited(0o644, '[profiles.prod]\ndatabase_url = "mysql+pymysql://app:hunter2@db/tinytalk"\n')
     warnings = load_config().warnings
     assert warnings and "database_url (its password)" in warnings[0] and "hunter2" not in warnings[0]
+    assert "TINYTALK_DATABASE_URL" in warnings[0] and "--keyring" not in warnings[0]
 
 
 @pytest.mark.parametrize(
