@@ -183,8 +183,8 @@ def publish(
     if dry_run:
         return _publish(backend, job, max_workers=max_workers, dry_run=True, verify=verify, progress=progress,
                         now=now, lease=None)
-    with acquire_lease(backend, character, operation="publish", version=version, ttl=lease_ttl, wait=wait,
-                       now=now) as lease:
+    # The lease keeps wall-clock time whatever ``now`` says: other publishers judge its expiry by theirs.
+    with acquire_lease(backend, character, operation="publish", version=version, ttl=lease_ttl, wait=wait) as lease:
         result = _publish(backend, job, max_workers=max_workers, dry_run=False, verify=verify, progress=progress,
                           now=now, lease=lease)
         if lease.waited_for is not None:

@@ -90,7 +90,7 @@ def rollback(
     """Point ``character`` at an already published ``version`` (one atomic pointer swap, under the lease)."""
     manifest = read_manifest(backend, character, version)
     with acquire_lease(backend, character, operation="rollback", version=version, ttl=DEFAULT_LEASE_TTL,
-                       wait=wait, now=now):
+                       wait=wait):  # wall-clock time: other publishers judge its expiry by theirs
         etag = pointer_etag(backend, character)
         previous = current_version(backend, character)
         if previous != version:
