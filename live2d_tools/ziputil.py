@@ -9,6 +9,7 @@ Nothing is written outside ``dest``: each target path is resolved and checked to
 
 from __future__ import annotations
 
+import contextlib
 import stat
 import unicodedata
 import zipfile
@@ -42,6 +43,11 @@ def _is_junk(name: str) -> bool:
     return bool(parts) and (parts[0] == "__MACOSX" or parts[-1].lower() in _JUNK or parts[-1].startswith("._"))
 
 
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):  # it may never have been created (a name the file system refuses)
+        path.unlink(missing_ok=True)
+
+
 def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) -> list[ZipProblem]:
     """Check every entry, then extract into ``dest`` only if no entry is rejected. Returns the problems."""
     limits = limits or ZipLimits()
@@ -72,6 +78,9 @@ def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) ->
                 junk += 1
                 continue
             raw = name.replace("\\", "/")
+            if not raw.strip("/"):  # zipfile strips a leading "/": "/" becomes "" (and is_dir() then crashes)
+                problems.append(ZipProblem("ZIP-003", name, "entry has an empty name", "Re-create the zip."))
+                continue
             if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":") or raw.startswith("//"):
                 problems.append(
                     ZipProblem("ZIP-003", name, "entry has an absolute path", "Zip the folder with relative paths.")
@@ -175,10 +184,12 @@ def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) ->
                     )
                 )
                 return problems
-            target.parent.mkdir(parents=True, exist_ok=True)
             # Stream with our own byte budget: header sizes can lie.
             budget = min(limits.max_entry_bytes, limits.max_total_bytes - written)
             try:
+                # Inside the try: a name too long for the file system, or a file where a folder must go
+                # ("a" and "a/b"), is a problem of the archive, not a crash (found by tests/properties).
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "xb") as out:
                     while chunk := src.read(1 << 20):
                         budget -= len(chunk)
@@ -187,7 +198,7 @@ def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) ->
                             raise OverflowError
                         out.write(chunk)
             except OverflowError:
-                target.unlink(missing_ok=True)  # never leave a half-written entry behind
+                _remove(target)  # never leave a half-written entry behind
                 problems.append(
                     ZipProblem(
                         "ZIP-006",
@@ -200,7 +211,7 @@ def safe_extract(zip_path: Path, dest: Path, limits: ZipLimits | None = None) ->
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as exc:
                 # zipfile stops at the size the central directory declares, so an entry whose data is larger
                 # than its header claims surfaces here as a CRC mismatch (never as extra bytes on disk)
-                target.unlink(missing_ok=True)
+                _remove(target)
                 why = " (its data does not match the size/CRC in its header)" if "CRC" in str(exc) else ""
                 problems.append(
                     ZipProblem("ZIP-001", info.filename, f"entry cannot be read ({exc}){why}", "Re-create the zip.")

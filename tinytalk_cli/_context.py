@@ -33,6 +33,11 @@ class AppContext:
             from tinytalk_sdk.config import load_config
 
             self._config = load_config(self.profile)
+            if self._config.warnings:
+                from ._output import warn
+
+                for message in self._config.warnings:  # like ssh: every command that reads the file says so
+                    warn(message)
         return self._config
 
     @property

@@ -9,7 +9,6 @@ Conventions (docs/cli.md):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
 import json
@@ -147,6 +146,15 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def _csv_value(value: Any) -> Any:
+    # Real numbers stay numbers (never a formula); everything else is text the CSV writer neutralises.
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal(cell_text(value))  # the same digits as --json and TSV, still a number
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return cell_text(value)
+
+
 def print_rows(
     rows: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
     columns: Sequence[str],
@@ -162,17 +170,23 @@ def print_rows(
         print_json(json_payload if json_payload is not None else rows)
         return
     if fmt is OutputFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        from tinytalk_sdk.csvsafe import csv_writer
+
+        writer = csv_writer(sys.stdout)  # the toolkit's one CSV writer: formula cells neutralised
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([cell_text(row.get(c)) for c in columns])
+            writer.writerow([_csv_value(row.get(c)) for c in columns])
         return
     if fmt is OutputFormat.tsv or (fmt is OutputFormat.auto and not stdout_is_tty()):
+        from tinytalk_sdk.csvsafe import neutralize_cell
+
+        # TSV lands in spreadsheets too (`tinytalk members list > m.tsv`): the same formula rule as CSV.
         sys.stdout.write("\t".join(columns) + "\n")
         for row in rows:
-            sys.stdout.write(
-                "\t".join(cell_text(row.get(c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
-            )
+            sys.stdout.write("\t".join(
+                neutralize_cell(_csv_value(row.get(c))).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+                for c in columns
+            ) + "\n")
         return
     from rich.table import Table
 

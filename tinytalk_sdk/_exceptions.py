@@ -7,6 +7,7 @@ through :attr:`TinyTalkError.exit_code` (one place: ``tinytalk_cli.main``)::
     ├── ConfigError                    3  unknown profile, malformed TOML, missing setting or key
     │   └── MissingCredentialError     3  a secret the command needs is not configured
     ├── ValidationError                4  bad input: setting value, CSV rows, Live2D findings, request fields
+    │   └── EncodingError              4  a CSV file that does not decode in one encoding (names the row)
     ├── NotFoundError                  5  the thing named does not exist
     ├── ConflictError                  6  someone else changed it first (optimistic locking), duplicates
     ├── DatabaseError                  7  the database cannot be reached or refused the statement
@@ -28,6 +29,7 @@ through :attr:`TinyTalkError.exit_code` (one place: ``tinytalk_cli.main``)::
     │       ├── RoomTokenError            the client token is malformed, expired, lacks grants, or got a 401
     │       └── RoomTimeoutError          no answer in time
     ├── PublishError                 11 CDN publishing
+    │   └── PublishLeaseError        11 another publisher holds the character's lease (names its version)
     ├── CheckFailedError             12 a smoke stage or a QA threshold failed
     │   └── LoadThresholdError       14 a load-test threshold (p95, failure rate) was crossed
     └── AbortedError                 13 the user declined a confirmation (or no TTY and no --yes)
@@ -55,11 +57,13 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DatabaseError",
+    "EncodingError",
     "LoadThresholdError",
     "MissingCredentialError",
     "NotFoundError",
     "ProviderError",
     "PublishError",
+    "PublishLeaseError",
     "RateLimitError",
     "RoomError",
     "RoomRefusedError",
@@ -111,6 +115,18 @@ class ValidationError(TinyTalkError):
     def __init__(self, message: str, *, errors: list[Any] | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.errors: list[Any] = list(errors or [])
+
+
+class EncodingError(ValidationError):
+    """A CSV file that does not decode completely in one encoding; ``row``/``line`` of the first bad one."""
+
+    def __init__(
+        self, message: str, *, encoding: str | None, row: int | None, line: int | None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.encoding = encoding
+        self.row = row
+        self.line = line
 
 
 class NotFoundError(TinyTalkError):
@@ -246,6 +262,19 @@ class RoomTimeoutError(RoomError):
 
 class PublishError(TinyTalkError):
     exit_code = 11
+
+
+class PublishLeaseError(PublishError):
+    """Another publisher holds the character's lease: ``holder`` and the ``version`` it is publishing."""
+
+    def __init__(
+        self, message: str, *, holder: str | None, version: str | None, expires_at: str | None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.holder = holder
+        self.version = version
+        self.expires_at = expires_at
 
 
 class CheckFailedError(TinyTalkError):

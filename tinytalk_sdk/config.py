@@ -135,6 +135,8 @@ class Config:
     path: Path = field(default_factory=config_path)
     file_values: dict[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Problems with the file itself the user should hear about (a secret in a file others can read).
+    warnings: list[str] = field(default_factory=list)
 
     def source(self, key: str) -> str:
         setting = _check_key(key)
@@ -249,7 +251,33 @@ def load_config(
             continue
         if key not in SETTINGS:
             raise ConfigError(f"{path}: [profiles.{name}] has unknown setting '{key}'")
-    return Config(profile=name, path=path, file_values=dict(table), env=env)
+    return Config(profile=name, path=path, file_values=dict(table), env=env, warnings=_file_warnings(path, data))
+
+
+def _file_secrets(data: Mapping[str, Any]) -> list[str]:
+    """Names of the secrets the file holds in any profile (every profile is in the same readable file)."""
+    from urllib.parse import urlsplit
+
+    found: list[str] = []
+    for table in data.get("profiles", {}).values():
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            if key in SECRET_KEYS and value:
+                found.append(key)
+            elif key == "database_url" and isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    if urlsplit(value).password:
+                        found.append("database_url (its password)")
+    return found
+
+
+def _file_warnings(path: Path, data: Mapping[str, Any]) -> list[str]:
+    from ._filemode import exposed_secret_warning
+
+    warning = exposed_secret_warning(path, _file_secrets(data)) if data else None
+    # Not logged: with no handler, Python's last-resort handler would print it a second time.
+    return [] if warning is None else [warning]
 
 
 def write_setting(cfg: Config, key: str, value: str | None, *, use_keyring: bool = False) -> str:

@@ -52,6 +52,8 @@ def _guard(name: str, fn: Callable[[], Check], *, matters: bool = True) -> Check
 
 def check_config(config: Config) -> Check:
     where = str(config.path) if config.path.exists() else f"{config.path} (not created yet: built-in defaults)"
+    if config.warnings:
+        return Check("config", "fail", config.warnings[0])
     return Check("config", "ok", f"profile '{config.profile}' from {where}")
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tinytalk_sdk import ValidationError
+from tinytalk_sdk._exceptions import EncodingError
 from tinytalk_sdk.admin.assignments import export_assignments, import_assignments
 from tinytalk_sdk.admin.csvfile import detect_encoding, read_table
 from tinytalk_sdk.db.models import StudentCharacterAssignment
@@ -88,7 +89,7 @@ def test_encodings_are_detected_and_imported(
 def test_encoding_override_and_wrong_encoding(sqlite_engine: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", korean_rows(), encoding="cp949")
     assert read_table(path, encoding="euc-kr").encoding == "euc_kr"
-    with pytest.raises(ValidationError, match=r"s\.csv: not valid utf-8 at byte"):
+    with pytest.raises(ValidationError, match=r"s\.csv: row 1: not valid utf-8 \(byte 0x"):
         read_table(path, encoding="utf-8")
 
 
@@ -96,7 +97,8 @@ def test_detect_prefers_cp949_for_short_korean_bytes() -> None:
     # Short CP949 samples are where statistical detectors drift to exotic code pages.
     for text in ["이름\n김민수\n", "반,캐릭터\n3-2,하루\n", "학교\n한빛초등학교\n"]:
         assert detect_encoding(text.encode("cp949")) == ("cp949", "detected")
-    assert detect_encoding("name\nJosé\n".encode("latin-1"))[1] == "detected"
+    with pytest.raises(EncodingError, match="row 2: neither UTF-8 nor CP949"):  # strict: no Latin-1 guess
+        detect_encoding("name\nJosé\n".encode("latin-1"))
 
 
 def test_header_aliases(sqlite_engine: Engine, tmp_path: Path) -> None:

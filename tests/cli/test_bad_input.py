@@ -51,6 +51,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "closed" / "config" / "config.toml").write_text(
         '[profiles.default]\ndatabase_url = "mysql+pymysql://tt:s3cret-pw@127.0.0.1:1/tinytalk"\n'
         '[profiles.badurl]\ndatabase_url = "notaurl"\n', encoding="utf-8")
+    (root / "closed" / "config" / "config.toml").chmod(0o600)  # it holds a password (issue 12, finding 5)
     return root
 
 

@@ -14,6 +14,7 @@ def test_public_names_are_pinned() -> None:
         "ObjectInfo", "PlanItem", "PruneResult", "PublishProgress", "PublishResult", "VersionInfo",
         "character_code_for", "content_type_for", "current_version", "open_backend", "prune", "publish",
         "publish_live2d", "read_manifest", "read_pointer", "rollback", "versions",
+        "LeaseRecord", "read_lease",  # issue 12: who holds a character's publish lease
     ])
     for module in (tinytalk_sdk.cdn, live2d_tools.lipsync, live2d_tools.preview, tinytalk_sdk.characters_registry):
         for name in module.__all__:

@@ -156,4 +156,5 @@ def test_errors_name_the_backend_without_credentials(tmp_path: Path, model_dir: 
     backend = open_backend(f"file://{blocker}")
     with pytest.raises(PublishError) as info2:
         publish(backend, model_dir, character="hiyori")
-    assert str(blocker) in str(info2.value) and "hiyori/v/" in str(info2.value)
+    # the first write of a publish is the character's lease (issue 12): the error names that key
+    assert str(blocker) in str(info2.value) and "'hiyori/.publish-lease'" in str(info2.value)

@@ -33,6 +33,19 @@ ToOpt = Annotated[
 ]
 
 
+WaitOpt = Annotated[
+    bool,
+    typer.Option("--wait", help="If another publisher holds the character's lease, wait for it (up to the "
+                 "lease's 15 minutes) instead of failing."),
+]
+
+
+def _wait_seconds(wait: bool) -> float | None:
+    from tinytalk_sdk.cdn.lease import DEFAULT_LEASE_TTL
+
+    return DEFAULT_LEASE_TTL + 60.0 if wait else None
+
+
 def default_cdn_url(config: Config, given: str | None = None) -> str:
     """``--to``, else the profile's ``cdn_url``, else the local CDN folder the local server serves."""
     if given:
@@ -211,6 +224,7 @@ def register(app: typer.Typer) -> None:
                          "(needs all 7 emotions; implies --verify)."),
         ] = False,
         workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Parallel uploads.")] = 4,
+        wait: WaitOpt = False,
         json_: JsonOpt = False,
     ) -> None:
         """Validate a model, then publish it to the CDN: versioned files, manifest, pointer swapped last.
@@ -250,6 +264,7 @@ def register(app: typer.Typer) -> None:
                         backend, path, character=character, require_emotions=register_,
                         max_moc_version=max_moc_version, version=version, dry_run=dry_run,
                         verify=verify or register_, max_workers=workers, progress=on_progress,
+                        wait=_wait_seconds(wait),
                     )
                 finally:
                     if progress_bar is not None:
@@ -319,6 +334,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--register", help="Also point the database rows at that version.")
         ] = False,
         dry_run: DryRunOpt = False,
+        wait: WaitOpt = False,
         json_: JsonOpt = False,
     ) -> None:
         """Serve an earlier version again: one atomic swap of the `current` pointer.
@@ -337,7 +353,7 @@ def register(app: typer.Typer) -> None:
                                           current_version(backend, character), "version": version,
                                           "changed": False, "dry_run": True}
             else:
-                record = rollback(backend, character, version)
+                record = rollback(backend, character, version, wait=_wait_seconds(wait))
         if register_ and not dry_run:
             from tinytalk_sdk.characters_registry import DEFAULT_PUBLIC_URL, register_published_character
 
@@ -355,6 +371,7 @@ def register(app: typer.Typer) -> None:
         to: ToOpt = None,
         dry_run: DryRunOpt = False,
         yes: YesOpt = False,
+        wait: WaitOpt = False,
         json_: JsonOpt = False,
     ) -> None:
         """Delete old versions, keeping the N newest and always the one currently served.
@@ -370,7 +387,7 @@ def register(app: typer.Typer) -> None:
             if not dry_run and plan.deleted:
                 confirm(f"Delete {len(plan.deleted)} version(s) of {character} "
                         f"({plan.deleted_files} files, {_human(plan.freed_bytes)}) from {backend.url}?", yes=yes)
-                plan = prune(backend, character, keep=keep)
+                plan = prune(backend, character, keep=keep, wait=_wait_seconds(wait))
         if json_:
             print_json(plan.to_dict())
             return

@@ -36,7 +36,7 @@ def show(ctx: typer.Context, json_: JsonOpt = False, csv_: CsvOpt = False) -> No
         ["key", "value", "source"],
         fmt=output_format(json_, csv_),
         title=f"profile {cfg.profile}",
-        json_payload={"profile": cfg.profile, "path": str(cfg.path), "settings": shown},
+        json_payload={"profile": cfg.profile, "path": str(cfg.path), "settings": shown, "warnings": cfg.warnings},
     )
 
 

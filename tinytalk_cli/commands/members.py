@@ -295,9 +295,8 @@ def export(
 
     Example: tinytalk members export --school 서울초 -o members.csv
     """
-    import csv
-
     from tinytalk_sdk.admin import members
+    from tinytalk_sdk.csvsafe import csv_writer
 
     from .._files import open_output
     from .._output import cell_text, info, print_json_stream
@@ -311,7 +310,7 @@ def export(
         if json_:
             count = print_json_stream((m.to_dict() for m in rows), out)
         else:
-            writer = csv.writer(out, lineterminator="\n")
+            writer = csv_writer(out)
             writer.writerow(columns)
             for member in rows:
                 writer.writerow([cell_text(getattr(member, c)) for c in columns])

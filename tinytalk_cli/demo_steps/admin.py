@@ -110,7 +110,6 @@ _DEMO_STUDENTS = [("demo.minsu@tinytalk.example", "김민수", "20260301"),
 
 def _assignments_and_usage(env: DemoEnv) -> None:
     """An assignments import of a CP949 CSV (dry run, then apply), then a usage report with its price table."""
-    import csv
     import datetime as dt
     import io
     import tempfile
@@ -122,6 +121,7 @@ def _assignments_and_usage(env: DemoEnv) -> None:
     from tinytalk_sdk.admin.assignments import import_assignments
     from tinytalk_sdk.admin.characters import EmotionMotion, create_character, get_character
     from tinytalk_sdk.admin.usage import usage_report
+    from tinytalk_sdk.csvsafe import csv_writer
     from tinytalk_sdk.db.models import EMOTIONS, ApiUsageLog, User
     from tinytalk_sdk.db.session import transaction
     from tinytalk_sdk.providers.base import CallContext, UsageRecorder
@@ -147,7 +147,7 @@ def _assignments_and_usage(env: DemoEnv) -> None:
     env.on_close(lambda: __import__("shutil").rmtree(folder, ignore_errors=True))
     path = folder / "3-2반_캐릭터배정.csv"
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv_writer(buf, lineterminator="\r\n")
     writer.writerow(["이메일", "이름", "학번", "학교", "반", "캐릭터"])
     for email, name, number in _DEMO_STUDENTS:
         writer.writerow([email, name, number, _DEMO_SCHOOL, _DEMO_CLASS, _DEMO_CHARACTER])

@@ -12,7 +12,6 @@ service and model built from :class:`~tinytalk_sdk.pricing.PriceTable`), so the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from .._exceptions import DatabaseError, ValidationError
 from .._redact import redact
+from ..csvsafe import csv_writer
 from ..pricing import PriceTable, Rates, load_price_table
 
 if TYPE_CHECKING:
@@ -402,7 +402,7 @@ def export_usage(
     exclude_tags: Sequence[str] = (),
 ) -> int:
     """Stream ``api_usage_logs`` rows as CSV (header first). Returns the number of rows written."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(USAGE_EXPORT_COLUMNS)
     count = 0
     rows: Iterable[Sequence[Any]] = _export_rows(engine, start, end, exclude_tags)

@@ -1,11 +1,13 @@
 """CDN publishing: one small backend interface (file, sftp, s3) and the publish orchestration over it.
 
 ``open_backend(url, config)`` gives a :class:`Backend`; :func:`publish`, :func:`versions`, :func:`rollback`
-and :func:`prune` work on any backend. Heavy clients (paramiko, boto3) load only when their backend opens.
+and :func:`prune` work on any backend, each holding the character's publish lease (:mod:`.lease`;
+:func:`read_lease` says who holds it). Heavy clients (paramiko, boto3) load only when their backend opens.
 """
 
 from ._base import CACHE_IMMUTABLE, CACHE_POINTER, Backend, ObjectInfo, content_type_for
 from ._open import open_backend
+from .lease import LeaseRecord, read_lease
 from .live2d import Live2DPublish, character_code_for, publish_live2d
 from .publish import (
     MANIFEST_NAME,
@@ -30,6 +32,7 @@ __all__ = [
     "MANIFEST_NAME",
     "POINTER_NAME",
     "Backend",
+    "LeaseRecord",
     "Live2DPublish",
     "ObjectInfo",
     "PlanItem",
@@ -44,6 +47,7 @@ __all__ = [
     "prune",
     "publish",
     "publish_live2d",
+    "read_lease",
     "read_manifest",
     "read_pointer",
     "rollback",

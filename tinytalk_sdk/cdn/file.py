@@ -2,17 +2,30 @@
 
 A folder keeps no HTTP headers: the web server derives Content-Type and Cache-Control from the extension and
 path (see docs/publishing.md), so :meth:`FileBackend.stat` reports the headers the publisher asked for.
+
+The publish lease (:mod:`.lease`) is a lock file created with ``O_CREAT | O_EXCL``; a renewal or take-over
+replaces it atomically under a short guard file (also ``O_EXCL``), so two take-overs cannot both win.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from .._exceptions import PublishError
 from ._base import CACHE_IMMUTABLE, CACHE_POINTER, ObjectInfo, check_key, content_type_for
+from .lease import LeaseState
+
+_GUARD_STALE = 60.0  # seconds: a guard older than this was left by a crash between two syscalls
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 __all__ = ["FileBackend"]
 
@@ -105,6 +118,67 @@ class FileBackend:
                 parent = parent.parent
         except OSError as exc:
             raise self._fail("delete", key, exc) from exc
+
+    # -- lease (see tinytalk_sdk.cdn.lease) ------------------------------------------------------
+    def lease_create(self, key: str, data: bytes) -> str | None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return None
+        except OSError as exc:
+            raise self._fail("lease", key, exc) from exc
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return _digest(data)
+
+    def lease_read(self, key: str) -> LeaseState | None:
+        path = self._path(key)
+        try:
+            body = path.read_bytes()
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._fail("lease", key, exc) from exc
+        return LeaseState(body, _digest(body), mtime)
+
+    @contextlib.contextmanager
+    def _guard(self, key: str) -> Iterator[bool]:
+        guard = self._path(key).with_name(self._path(key).name + ".swap")
+        try:
+            os.close(os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            held = True
+        except FileExistsError:
+            held = False
+            with contextlib.suppress(OSError):
+                if time.time() - guard.stat().st_mtime > _GUARD_STALE:
+                    guard.unlink()
+        if not held:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            guard.unlink(missing_ok=True)
+
+    def lease_swap(self, key: str, data: bytes, token: str) -> str | None:
+        with self._guard(key) as held:
+            current = self.lease_read(key) if held else None
+            if current is None or current.token != token:
+                return None
+            self._write_atomic(key, data, fsync=True)
+            return _digest(data)
+
+    def lease_delete(self, key: str, token: str) -> None:
+        with self._guard(key) as held:
+            current = self.lease_read(key) if held else None
+            if current is not None and current.token == token:
+                self._path(key).unlink(missing_ok=True)
 
     def close(self) -> None:
         return None

@@ -81,6 +81,7 @@ def publish_live2d(
     verify: bool = False,
     max_workers: int = 4,
     progress: Callable[[PublishProgress], None] | None = None,
+    wait: float | None = None,
 ) -> Live2DPublish:
     """Validate ``path`` (folder, model3.json or zip), refuse errors, then publish it to ``backend``."""
     from live2d_tools.validate import validate
@@ -121,6 +122,7 @@ def publish_live2d(
             dry_run=dry_run,
             verify=verify,
             progress=progress,
+            wait=wait,
         )
         return Live2DPublish(result, data)
 

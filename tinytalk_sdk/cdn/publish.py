@@ -23,17 +23,40 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from .._exceptions import NotFoundError, PublishError, ValidationError
+from .._exceptions import NotFoundError, PublishError
 from .._version import __version__
-from ._base import CACHE_IMMUTABLE, CACHE_POINTER, Backend, content_type_for
+from ._base import CACHE_IMMUTABLE, Backend
+from ._layout import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    POINTER_NAME,
+    _check_name,
+    _load_json,
+    _pointer_key,
+    _swap_pointer,
+    _version_prefix,
+    current_version,
+    pointer_etag,
+    read_manifest,
+    read_pointer,
+)
+from ._transfer import (
+    Action,
+    LocalFile,
+    PlanItem,
+    PublishProgress,
+    _transfer,
+    _verify_files,
+    content_version,
+    local_files,
+)
+from .lease import DEFAULT_LEASE_TTL, Lease, acquire_lease
+from .retention import PruneResult, VersionInfo, prune, rollback, versions
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -56,47 +79,6 @@ __all__ = [
     "versions",
 ]
 
-MANIFEST_NAME = "manifest.json"
-POINTER_NAME = "current.json"
-MANIFEST_FORMAT = "tinytalk-live2d-manifest/1"
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Files artists' tools leave behind that a runtime never loads.
-_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-_JUNK_DIRS = {"__MACOSX", ".git", ".svn"}
-
-Action = Literal["upload", "copy", "keep"]
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    path: str  # relative to the model folder, "/"-separated
-    size: int
-    sha256: str
-    content_type: str
-    source: Path
-
-
-@dataclass
-class PlanItem:
-    path: str
-    size: int
-    sha256: str
-    content_type: str
-    action: Action  # upload: bytes travel; copy: server-side from copy_from; keep: already there
-    copy_from: str | None = None
-
-
-@dataclass(frozen=True)
-class PublishProgress:
-    """One finished file, for progress bars: ``bytes`` is what was uploaded for it (0 for copy/keep)."""
-
-    path: str
-    action: Action
-    bytes: int
-    done: int
-    total: int
-
-
 @dataclass
 class PublishResult:
     backend: str
@@ -113,6 +95,7 @@ class PublishResult:
     manifest_written: bool = False
     uploaded_bytes: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
+    waited_for: str | None = None  # with --wait: the version of the publish this one queued behind
 
     @property
     def uploaded_files(self) -> int:
@@ -148,160 +131,9 @@ class PublishResult:
             "kept_files": self.kept_files,
             "planned_upload_bytes": self.planned_upload_bytes,
             "uploaded_bytes": self.uploaded_bytes,
+            "waited_for": self.waited_for,
             "files": [asdict(i) for i in self.items],
         }
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    version: str
-    created_at: str | None
-    files: int
-    bytes: int
-    moc_version: int | None
-    current: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class PruneResult:
-    character: str
-    current: str | None
-    kept: list[str]
-    deleted: list[str]
-    deleted_files: int = 0
-    freed_bytes: int = 0
-    dry_run: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# -- helpers -----------------------------------------------------------------------------------------
-def _check_name(kind: str, value: str) -> str:
-    if not _SAFE_NAME.match(value):
-        raise ValidationError(
-            f"{kind} '{value}' is not allowed in a CDN path",
-            hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-        )
-    return value
-
-
-def _version_prefix(character: str, version: str) -> str:
-    return f"{character}/v/{version}"
-
-
-def _pointer_key(character: str) -> str:
-    return f"{character}/{POINTER_NAME}"
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def local_files(model_path: Path) -> tuple[Path, list[LocalFile]]:
-    """The model folder and every file a runtime could load from it (junk such as ``.DS_Store`` left out).
-
-    ``model_path`` is the folder or its ``*.model3.json``. Symbolic links are refused: a published file
-    must be the bytes that were validated, not whatever a link points at later.
-    """
-    root = model_path.parent if model_path.is_file() else model_path
-    if not root.is_dir():
-        raise PublishError(f"{model_path}: not a model folder or model3.json")
-    out: list[LocalFile] = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _JUNK_DIRS for part in rel.parts) or path.name in _JUNK_NAMES:
-            continue
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_symlink():
-            raise PublishError(f"{path}: symbolic links are not published; copy the file in instead")
-        if not path.is_file():
-            continue
-        key = rel.as_posix()
-        if key == MANIFEST_NAME:
-            raise PublishError(f"{path}: '{MANIFEST_NAME}' is reserved for the publish manifest; rename it")
-        try:
-            out.append(LocalFile(key, path.stat().st_size, _sha256_file(path), content_type_for(key), path))
-        except OSError as exc:
-            raise PublishError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    if not out:
-        raise PublishError(f"{root}: no files to publish")
-    return root, out
-
-
-def content_version(files: Iterable[LocalFile]) -> str:
-    """A version name from the content: the same files give the same version, whatever their mtime."""
-    digest = hashlib.sha256()
-    for f in sorted(files, key=lambda x: x.path):
-        digest.update(f"{f.path}\0{f.sha256}\n".encode())
-    return digest.hexdigest()[:16]
-
-
-def _load_json(backend: Backend, key: str) -> dict[str, Any]:
-    raw = backend.read(key)
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PublishError(f"{backend.url}: '{key}' is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise PublishError(f"{backend.url}: '{key}' is not a JSON object")
-    return data
-
-
-def read_pointer(backend: Backend, character: str) -> dict[str, Any] | None:
-    """The pointer object (``{"version": …}``) the app reads, or None before the first publish."""
-    key = _pointer_key(_check_name("character", character))
-    if not backend.exists(key):
-        return None
-    return _load_json(backend, key)
-
-
-def current_version(backend: Backend, character: str) -> str | None:
-    pointer = read_pointer(backend, character)
-    return str(pointer["version"]) if pointer and pointer.get("version") else None
-
-
-def read_manifest(backend: Backend, character: str, version: str | None = None) -> dict[str, Any]:
-    """The manifest of ``version`` (default: the one the pointer serves). NotFoundError when absent."""
-    _check_name("character", character)
-    if version is None:
-        version = current_version(backend, character)
-        if version is None:
-            raise NotFoundError(f"{backend.url}: character '{character}' has never been published")
-    key = f"{_version_prefix(character, _check_name('version', version))}/{MANIFEST_NAME}"
-    if not backend.exists(key):
-        raise NotFoundError(f"{backend.url}: version '{version}' of '{character}' does not exist ({key})")
-    return _load_json(backend, key)
-
-
-def _pointer_bytes(character: str, version: str, manifest: dict[str, Any], now: dt.datetime) -> bytes:
-    pointer = {
-        "character": character,
-        "version": version,
-        "manifest": f"v/{version}/{MANIFEST_NAME}",
-        "model": f"v/{version}/{manifest.get('model')}" if manifest.get("model") else None,
-        "updated_at": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-    }
-    return (json.dumps(pointer, indent=2) + "\n").encode()
-
-
-def _swap_pointer(
-    backend: Backend, character: str, version: str, manifest: dict[str, Any], now: dt.datetime
-) -> None:
-    backend.replace(
-        _pointer_key(character),
-        _pointer_bytes(character, version, manifest, now),
-        content_type="application/json",
-        cache_control=CACHE_POINTER,
-    )
 
 
 def _find_model_file(files: list[LocalFile], model_file: str | None) -> str | None:
@@ -330,18 +162,67 @@ def publish(
     verify: bool = False,
     progress: Callable[[PublishProgress], None] | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    wait: float | None = None,
+    lease_ttl: float = DEFAULT_LEASE_TTL,
 ) -> PublishResult:
     """Publish the model folder (or model3.json) ``model_path`` as ``character``; see the module doc.
 
     Only call this with a model that passed validation: the caller passes what validation found
     (``moc_version``, ``emotions`` = emotion → {group, index, file, expression}) into the manifest.
+
+    The character's lease (:mod:`.lease`) is held from the plan to the pointer swap: a concurrent publish
+    raises :class:`~tinytalk_sdk.PublishLeaseError` naming the version being published, unless ``wait``
+    (seconds) lets it queue behind it. A dry run takes no lease.
     """
     _check_name("character", character)
     _root, files = local_files(Path(model_path))
     version = _check_name("version", version or content_version(files))
     model_key_rel = _find_model_file(files, model_file)
     prefix = _version_prefix(character, version)
+    job = _Job(files, character, version, prefix, model_key_rel, name, moc_version, emotions, validator_version)
+    if dry_run:
+        return _publish(backend, job, max_workers=max_workers, dry_run=True, verify=verify, progress=progress,
+                        now=now, lease=None)
+    # The lease keeps wall-clock time whatever ``now`` says: other publishers judge its expiry by theirs.
+    with acquire_lease(backend, character, operation="publish", version=version, ttl=lease_ttl, wait=wait) as lease:
+        result = _publish(backend, job, max_workers=max_workers, dry_run=False, verify=verify, progress=progress,
+                          now=now, lease=lease)
+        if lease.waited_for is not None:
+            result.waited_for = lease.waited_for.version
+        return result
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one publish sends: the local files and what the manifest says about them."""
+
+    files: list[LocalFile]
+    character: str
+    version: str
+    prefix: str
+    model_key_rel: str | None
+    name: str | None
+    moc_version: int | None
+    emotions: dict[str, Any] | None
+    validator_version: str | None
+
+
+def _publish(
+    backend: Backend,
+    job: _Job,
+    *,
+    max_workers: int,
+    dry_run: bool,
+    verify: bool,
+    progress: Callable[[PublishProgress], None] | None,
+    now: Callable[[], dt.datetime],
+    lease: Lease | None,
+) -> PublishResult:
+    files, character, version, prefix = job.files, job.character, job.version, job.prefix
+    model_key_rel, name, moc_version, emotions = job.model_key_rel, job.name, job.moc_version, job.emotions
+    validator_version = job.validator_version
     manifest_key = f"{prefix}/{MANIFEST_NAME}"
+    etag = pointer_etag(backend, character)  # read before the pointer: a swap after a change then fails
     pointer = read_pointer(backend, character)
     previous = str(pointer["version"]) if pointer and pointer.get("version") else None
 
@@ -393,8 +274,10 @@ def publish(
         if verify and backend.read(manifest_key) != body:
             raise PublishError(f"{backend.url}: '{manifest_key}' reads back different from what was written")
     if previous != version:
+        if lease is not None:
+            lease.renew()  # still ours (else PublishLeaseError), and long enough for the swap
         # Last, and atomic: until this line the app keeps loading the previous version.
-        _swap_pointer(backend, character, version, manifest, now())
+        _swap_pointer(backend, character, version, manifest, now(), expected=etag, conditional=True)
         result.pointer_changed = True
     if verify and current_version(backend, character) != version:
         raise PublishError(f"{backend.url}: '{result.pointer_key}' does not point at version {version}")
@@ -448,142 +331,3 @@ def _plan(
         else:
             items.append(item(f, "upload"))
     return items
-
-
-def _transfer(
-    backend: Backend,
-    prefix: str,
-    items: list[PlanItem],
-    by_path: dict[str, LocalFile],
-    max_workers: int,
-    progress: Callable[[PublishProgress], None] | None,
-) -> int:
-    todo = [i for i in items if i.action != "keep"]
-    total = len(items)
-    done = total - len(todo)
-    uploaded = 0
-    lock = threading.Lock()
-
-    def one(entry: PlanItem) -> int:
-        key = f"{prefix}/{entry.path}"
-        if entry.action == "copy" and entry.copy_from and backend.copy(entry.copy_from, key):
-            return 0
-        entry.action, entry.copy_from = "upload", None  # no server-side copy here: send the bytes
-        try:
-            data = by_path[entry.path].source.read_bytes()
-        except OSError as exc:
-            raise PublishError(f"{by_path[entry.path].source}: cannot read: {exc.strerror or exc}") from exc
-        if hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise PublishError(f"{by_path[entry.path].source}: changed while publishing; run publish again")
-        backend.write(key, data, content_type=entry.content_type, cache_control=CACHE_IMMUTABLE)
-        return len(data)
-
-    if not todo:
-        return 0
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="publish") as pool:
-        futures = {pool.submit(one, entry): entry for entry in todo}
-        try:
-            for future in as_completed(futures):
-                sent = future.result()
-                entry = futures[future]
-                with lock:
-                    uploaded += sent
-                    done += 1
-                    if progress is not None:
-                        progress(PublishProgress(entry.path, entry.action, sent, done, total))
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    return uploaded
-
-
-def _verify_files(backend: Backend, prefix: str, items: list[PlanItem]) -> None:
-    for entry in items:
-        key = f"{prefix}/{entry.path}"
-        info = backend.stat(key)
-        if info is None:
-            raise PublishError(f"{backend.url}: '{key}' is missing after upload")
-        if info.size != entry.size:
-            raise PublishError(f"{backend.url}: '{key}' has {info.size} bytes, expected {entry.size}")
-        if info.content_type is not None and info.content_type != entry.content_type:
-            raise PublishError(
-                f"{backend.url}: '{key}' is served as {info.content_type}, expected {entry.content_type}"
-            )
-        if hashlib.sha256(backend.read(key)).hexdigest() != entry.sha256:
-            raise PublishError(f"{backend.url}: '{key}' reads back with a different sha256")
-
-
-# -- versions, rollback, prune -----------------------------------------------------------------------
-def versions(backend: Backend, character: str) -> list[VersionInfo]:
-    """Every complete (manifest written) version of ``character``, newest first."""
-    _check_name("character", character)
-    current = current_version(backend, character)
-    out: list[VersionInfo] = []
-    base = f"{character}/v/"
-    for key in backend.list(f"{character}/v"):
-        rest = key[len(base):]
-        parts = rest.split("/")
-        if len(parts) != 2 or parts[1] != MANIFEST_NAME:
-            continue
-        manifest = _load_json(backend, key)
-        files = [e for e in manifest.get("files", []) if isinstance(e, dict)]
-        moc = manifest.get("moc_version")
-        out.append(
-            VersionInfo(
-                version=parts[0],
-                created_at=manifest.get("created_at"),
-                files=len(files),
-                bytes=sum(int(e.get("size", 0)) for e in files),
-                moc_version=int(moc) if isinstance(moc, int) else None,
-                current=parts[0] == current,
-            )
-        )
-    out.sort(key=lambda v: (v.created_at or "", v.version), reverse=True)
-    return out
-
-
-def rollback(
-    backend: Backend,
-    character: str,
-    version: str,
-    *,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-) -> dict[str, Any]:
-    """Point ``character`` at an already published ``version`` (one atomic pointer swap)."""
-    manifest = read_manifest(backend, character, version)
-    previous = current_version(backend, character)
-    if previous != version:
-        _swap_pointer(backend, character, version, manifest, now())
-    return {"character": character, "previous_version": previous, "version": version,
-            "changed": previous != version}
-
-
-def prune(backend: Backend, character: str, *, keep: int, dry_run: bool = False) -> PruneResult:
-    """Delete all but the ``keep`` newest versions; the version the pointer serves is never deleted.
-
-    Folders without a manifest are left alone: they may be a publish in progress.
-    """
-    if keep < 1:
-        raise ValidationError("--keep must be at least 1")
-    listed = versions(backend, character)
-    current = next((v.version for v in listed if v.current), None)
-    kept = [v.version for v in listed[:keep]]
-    if current is not None and current not in kept:
-        kept.append(current)
-    doomed = [v for v in listed if v.version not in kept]
-    result = PruneResult(character, current, kept, [v.version for v in doomed], dry_run=dry_run)
-    for v in doomed:
-        prefix = _version_prefix(character, v.version)
-        keys = backend.list(prefix)
-        result.deleted_files += len(keys)
-        result.freed_bytes += v.bytes
-        if dry_run:
-            continue
-        # The manifest goes first: a prune killed half-way leaves a folder `versions` no longer lists.
-        manifest_key = f"{prefix}/{MANIFEST_NAME}"
-        backend.delete(manifest_key)
-        for key in keys:
-            if key != manifest_key:
-                backend.delete(key)
-    return result

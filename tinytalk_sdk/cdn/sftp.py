@@ -7,16 +7,21 @@
 * Writes go to a temporary name and are renamed with ``posix-rename@openssh.com`` (atomic, replaces);
   server-side copies use ``hardlink@openssh.com`` where the server offers it.
 * Concurrent workers share one SSH connection through a small pool of SFTP channels.
+* The publish lease (:mod:`.lease`) is a directory made with ``mkdir`` (atomic on the server: it fails when
+  the directory exists) holding ``owner.json``; renewals and take-overs replace ``owner.json`` by
+  ``posix-rename`` under a short guard directory (``mkdir`` again).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import posixpath
 import stat as stat_mod
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import PublishError
 from .._redact import register_secret
 from ._base import CACHE_IMMUTABLE, CACHE_POINTER, ObjectInfo, check_key, content_type_for
+from .lease import LeaseState
 
 if TYPE_CHECKING:
     import paramiko
@@ -239,6 +245,96 @@ class SFTPBackend:
                     break
                 self._made_dirs.discard(folder)
                 folder = posixpath.dirname(folder)
+
+    # -- lease (see tinytalk_sdk.cdn.lease) ------------------------------------------------------
+    def _put_owner(self, sftp: paramiko.SFTPClient, folder: str, data: bytes) -> None:
+        tmp = posixpath.join(folder, f".owner.json.tmp-{uuid.uuid4().hex[:8]}")
+        sftp.putfo(io.BytesIO(data), tmp, file_size=len(data), confirm=True)
+        sftp.posix_rename(tmp, posixpath.join(folder, "owner.json"))
+
+    def lease_create(self, key: str, data: bytes) -> str | None:
+        folder = self._remote(key)
+        with self._session() as sftp:
+            try:
+                self._mkdirs(sftp, posixpath.dirname(folder))
+                sftp.mkdir(folder)
+            except OSError as exc:
+                try:
+                    sftp.stat(folder)
+                except FileNotFoundError:
+                    raise self._fail("lease", key, exc) from exc
+                return None  # it exists: someone holds the lease
+            try:
+                self._put_owner(sftp, folder, data)
+            except OSError as exc:
+                raise self._fail("lease", key, exc) from exc
+        return hashlib.sha256(data).hexdigest()
+
+    def lease_read(self, key: str) -> LeaseState | None:
+        folder = self._remote(key)
+        with self._session() as sftp:
+            try:
+                mtime = float(sftp.stat(folder).st_mtime or 0)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise self._fail("lease", key, exc) from exc
+            buf = io.BytesIO()
+            try:
+                sftp.getfo(posixpath.join(folder, "owner.json"), buf)
+            except FileNotFoundError:
+                pass  # made a moment ago, owner not written yet (or a crash in between: it expires)
+            except OSError as exc:
+                raise self._fail("lease", key, exc) from exc
+        body = buf.getvalue()
+        return LeaseState(body, hashlib.sha256(body).hexdigest(), mtime)
+
+    @contextlib.contextmanager
+    def _guard(self, key: str) -> Iterator[bool]:
+        guard = self._remote(key) + ".swap"
+        with self._session() as sftp:
+            try:
+                sftp.mkdir(guard)
+                held = True
+            except OSError:
+                held = False
+                with contextlib.suppress(OSError):
+                    if time.time() - float(sftp.stat(guard).st_mtime or 0) > 60.0:
+                        sftp.rmdir(guard)  # left by a crash between two requests
+        if not held:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._session() as sftp, contextlib.suppress(OSError):
+                sftp.rmdir(guard)
+
+    def lease_swap(self, key: str, data: bytes, token: str) -> str | None:
+        with self._guard(key) as held:
+            current = self.lease_read(key) if held else None
+            if current is None or current.token != token:
+                return None
+            with self._session() as sftp:
+                try:
+                    self._put_owner(sftp, self._remote(key), data)
+                except OSError as exc:
+                    raise self._fail("lease", key, exc) from exc
+            return hashlib.sha256(data).hexdigest()
+
+    def lease_delete(self, key: str, token: str) -> None:
+        with self._guard(key) as held:
+            current = self.lease_read(key) if held else None
+            if current is None or current.token != token:
+                return
+            folder = self._remote(key)
+            with self._session() as sftp:
+                try:
+                    with contextlib.suppress(FileNotFoundError):
+                        sftp.remove(posixpath.join(folder, "owner.json"))
+                    sftp.rmdir(folder)
+                except OSError as exc:
+                    raise self._fail("lease", key, exc) from exc
 
     def close(self) -> None:
         with self._lock:
