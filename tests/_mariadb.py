@@ -90,6 +90,12 @@ def start_mariadb() -> MariaDB:
     if as_root:
         shutil.chown(base, "mysql", "mysql")
     data = base / "data"
+    # Its own tmpdir: implicit temp tables (ORDER BY over a server-side cursor) live there, and a shared
+    # /tmp swept by another program on the machine was seen to lose them mid-query.
+    tmp = base / "tmp"
+    tmp.mkdir()
+    if as_root:
+        shutil.chown(tmp, "mysql", "mysql")
     subprocess.run(
         [install_db, "--no-defaults", *user_args, f"--datadir={data}",
          "--auth-root-authentication-method=socket", "--skip-test-db"],
@@ -99,7 +105,7 @@ def start_mariadb() -> MariaDB:
     log = base / "error.log"
     proc = subprocess.Popen(
         [mariadbd, "--no-defaults", *user_args, f"--datadir={data}", f"--socket={base / 'mysql.sock'}",
-         f"--pid-file={base / 'mysqld.pid'}", f"--port={port}", "--bind-address=127.0.0.1",
+         f"--tmpdir={tmp}", f"--pid-file={base / 'mysqld.pid'}", f"--port={port}", "--bind-address=127.0.0.1",
          "--skip-name-resolve", f"--log-error={log}", "--innodb-buffer-pool-size=64M", "--skip-log-bin",
          "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
          "--innodb-flush-log-at-trx-commit=2"],

@@ -59,6 +59,7 @@ RUN: dict[str, list[str] | None] = {
     "storage report": None,
     "heygen avatars": None,
     "heygen voices": None,
+    "heygen contexts": None,
     "heygen sessions list": None,
 }
 # Exports that write JSON, not CSV (listed so that the walk below knows them).

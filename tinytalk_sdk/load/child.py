@@ -282,15 +282,16 @@ def _wrap_up_workers(runner: Any, done: set[str], *, timeout: float) -> None:
 
 def _final_csv(env: Any, prefix: Path) -> None:
     """Rewrite the request and failure tables once more with the final numbers (the writer greenlet
-    refreshes them every second and misses the turns the pupils finished while stopping)."""
-    import csv
-
+    refreshes them every second and misses the turns the pupils finished while stopping). Through the one
+    safe CSV writer: stage and failure names reach a spreadsheet too."""
     from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+
+    from ..csvsafe import csv_writer
 
     tables = StatsCSV(env, PERCENTILES_TO_REPORT)
     for suffix, write in (("_stats.csv", tables.requests_csv), ("_failures.csv", tables.failures_csv)):
         with open(f"{prefix}{suffix}", "w", newline="") as handle:
-            write(csv.writer(handle))
+            write(csv_writer(handle))
 
 
 def _locust_html(env: Any, path: Path) -> str | None:
