@@ -1,4 +1,5 @@
-"""The 12 tables of the TinyTalk database (PLATFORM.md), as the PHP backend uses them.
+"""The 12 tables of the TinyTalk database (PLATFORM.md), as the PHP backend uses them, and the toolkit's own
+usage rollups (``api_usage_rollups``, ``api_usage_rollup_state``; revision 0003, docs/usage-and-costs.md).
 
 Why each non-obvious column exists is written in ``docs/schema.md``; keep the two together.
 """
@@ -36,6 +37,8 @@ __all__ = [
     "AiCharacter",
     "AiPersona",
     "ApiUsageLog",
+    "ApiUsageRollup",
+    "ApiUsageRollupState",
     "CharacterEmotion",
     "ChatMessage",
     "ChatSession",
@@ -339,3 +342,8 @@ class PromptHistory(Base):
     changed_by: Mapped[str] = mapped_column(String(100), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = _created()
+
+
+
+# The toolkit's own usage rollups live in their own module; importing them here registers them with the models.
+from .rollup_models import ApiUsageRollup, ApiUsageRollupState  # noqa: E402
