@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
-from tests.db._helpers import run_sql
+from tests.db._helpers import HEAD, REVISIONS, run_sql
 from tinytalk_sdk import DatabaseError
 from tinytalk_sdk.db import make_engine, migrate, transaction
 from tinytalk_sdk.db.base import Base
@@ -19,14 +19,16 @@ TABLES = {
     "users", "user_auth_tokens", "ai_personas", "ai_characters", "character_emotions",
     "student_character_assignments", "chat_sessions", "chat_messages", "api_usage_logs", "admin_users",
     "admin_settings", "prompt_history",
+    "api_usage_rollups", "api_usage_rollup_state",  # the toolkit's own (revision 0003)
 }
 
 
 def test_migrations_ship_inside_the_package() -> None:
     loc = migrate.SCRIPT_LOCATION
     assert (loc / "env.py").is_file() and (loc / "script.py.mako").is_file()
-    assert [p.name for p in (loc / "versions").glob("*.py")] == ["0001_initial_schema.py"]
-    assert migrate.head() == "0001"
+    assert sorted(p.name for p in (loc / "versions").glob("*.py")) == ["0001_initial_schema.py",
+                                                                    "0003_usage_rollups.py"]
+    assert migrate.head() == HEAD
     assert not list(Path(migrate.__file__).parent.rglob("alembic.ini"))
 
 
@@ -34,11 +36,11 @@ def test_upgrade_empty_database_to_head(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         before = migrate.status(engine)
-        assert before["current"] is None and before["pending"] == ["0001"] and not before["up_to_date"]
-        assert migrate.upgrade(engine) == ["0001"]
+        assert before["current"] is None and before["pending"] == REVISIONS and not before["up_to_date"]
+        assert migrate.upgrade(engine) == REVISIONS
         assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
         after = migrate.status(engine)
-        assert after == {**after, "current": "0001", "head": "0001", "pending": [], "up_to_date": True}
+        assert after == {**after, "current": HEAD, "head": HEAD, "pending": [], "up_to_date": True}
         assert "tinytalk-test-pw" not in after["database"]
         assert migrate.upgrade(engine) == []  # idempotent
     finally:

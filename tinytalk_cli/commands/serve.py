@@ -29,6 +29,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--timezone", envvar="TINYTALK_TIMEZONE",
                               help="Calendar of 'today's session' (IANA name; PHP's date.timezone).")
         ] = "UTC",
+        rollup_every: Annotated[
+            float, typer.Option("--rollup-every", min=0,
+                                help="Seconds between background usage rollups (0 = off; see `usage rollup`).")
+        ] = 300.0,
         json_: JsonOpt = False,
     ) -> None:
         """Run the local TinyTalk API server: migrates the database first, then serves /api/*.php,
@@ -76,5 +80,17 @@ def register(app: typer.Typer) -> None:
         if json_:
             print_json({"url": url, "uploads_dir": str(uploads), "cdn_dir": str(cdn)})
         info(f"TinyTalk API on {url}  (CDN {cdn} at /assets/live2d/, uploads {uploads}); Ctrl-C stops")
-        uvicorn.run(api, host=host, port=port, log_level="debug" if app_ctx.debug else "warning",
-                    access_log=app_ctx.debug, lifespan="off", timeout_graceful_shutdown=3)
+        rollups = None
+        if rollup_every > 0:
+            from tinytalk_sdk.admin.usage.background import RollupThread
+            from tinytalk_sdk.pricing import load_price_table
+
+            rollups = RollupThread(engine, interval=rollup_every, price_table=load_price_table(
+                config.get("price_table")))
+            rollups.start()
+        try:
+            uvicorn.run(api, host=host, port=port, log_level="debug" if app_ctx.debug else "warning",
+                        access_log=app_ctx.debug, lifespan="off", timeout_graceful_shutdown=3)
+        finally:
+            if rollups is not None:
+                rollups.stop()
