@@ -89,7 +89,7 @@ def _runs(periods: list[dt.datetime], grain: str) -> Iterator[tuple[dt.datetime,
 def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, upto: int,
                table: PriceTable) -> int:
     """Replace the ``grain`` rollups of ``[lo, hi)`` by the aggregate of raw rows ``id <= upto`` there."""
-    from sqlalchemy import delete, func, insert, literal
+    from sqlalchemy import delete, func, insert
 
     from .histogram import encode
 
@@ -98,9 +98,10 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
     conn.execute(delete(rollups).where(rollups.c.grain == grain, rollups.c.period_start >= lo,
                                        rollups.c.period_start < hi))
     period = period_sql(grain, log.c.created_at, conn.dialect.name)
-    user = func.coalesce(log.c.user_id, 0) if grain == "day" else literal(0)
-    groups = [period, log.c.service, log.c.operation, func.coalesce(log.c.model, ""), user, log.c.status,
+    groups = [period, log.c.service, log.c.operation, func.coalesce(log.c.model, ""), log.c.status,
               func.coalesce(log.c.tag, ""), func.coalesce(log.c.price_table, "")]
+    if grain == "day":  # hour buckets have no user (0): not grouped by at all, rather than by a constant
+        groups.append(func.coalesce(log.c.user_id, 0))
     # One second of slack each side: PHP-made SQLite rows are text without microseconds, which sort before
     # the bound; the period each row falls in is decided by ``period`` alone (filtered below).
     where = [log.c.id <= upto, log.c.created_at >= lo - dt.timedelta(seconds=1),
@@ -116,7 +117,7 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
         count, total = group.latency_totals()
         batch.append({
             "grain": grain, "period_start": start, "service": key[1], "operation": key[2], "model": key[3],
-            "user_id": int(key[4]), "status": key[5], "tag": key[6], "price_table": key[7],
+            "status": key[4], "tag": key[5], "price_table": key[6], "user_id": int(key[7]) if grain == "day" else 0,
             "calls": int(s["calls"]), "input_tokens": int(s["input_tokens"]),
             "output_tokens": int(s["output_tokens"]), "characters": int(s["characters"]),
             "audio_seconds": float(s["audio_seconds"]), "session_minutes": float(s["session_minutes"]),
