@@ -32,7 +32,8 @@ def add_users(engine: Engine, n: int = 12) -> list[int]:
         return [int(i) for (i,) in conn.execute(select(User.__table__.c.id).order_by(User.__table__.c.id))]
 
 
-def usage_rows(n: int, *, seed: int, users: list[int], start: dt.datetime = START, days: int = 6) -> list[dict[str, Any]]:
+def usage_rows(n: int, *, seed: int, users: list[int], start: dt.datetime = START,
+               days: int = 6) -> list[dict[str, Any]]:
     """``n`` plausible rows: every column that matters to the report, NULLs, tags, stored and missing costs."""
     rng = random.Random(seed)
     rows = []
