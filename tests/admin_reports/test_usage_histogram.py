@@ -42,6 +42,8 @@ def test_stored_form_round_trips_and_merges_by_addition() -> None:
     a, b = rng.integers(1, 100_000, 5000), rng.integers(0, 300, 700)
     ha, hb = h.dense(a), h.dense(b)
     assert (h.decode([h.encode(ha)]) == ha).all()
+    values, counts = np.unique(a, return_counts=True)
+    assert h.encode_values(values.tolist(), counts.tolist()) == h.encode(ha)
     assert (h.decode([h.encode(ha), h.encode(hb)]) == h.dense(np.concatenate([a, b]))).all()
     assert len(h.encode(hb)) == 6 * np.count_nonzero(hb)  # 6 bytes per non-empty bin
     assert h.percentile(h.dense([]), 50) is None

@@ -15,6 +15,8 @@ Stored compactly (``api_usage_rollups.latency_hist``): the non-empty bins as lit
 
 from __future__ import annotations
 
+import bisect
+import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -59,6 +61,23 @@ def dense(values: Sequence[int] | np.ndarray, counts: Sequence[int] | np.ndarray
     bins = bins_of(values)
     weights = None if counts is None else np.asarray(counts, dtype=np.float64)
     return np.bincount(bins, weights=weights, minlength=N_BINS).astype(np.int64)
+
+
+_EDGE_LIST = EDGES.tolist()
+
+
+def encode_values(values: Sequence[int], counts: Sequence[int]) -> bytes:
+    """:func:`encode` of the histogram of ``values`` × ``counts``, without numpy: the rollup job encodes one
+    small group at a time, where numpy's per-call overhead would dominate."""
+    bins: dict[int, int] = {}
+    edges = _EDGE_LIST
+    for value, count in zip(values, counts, strict=True):
+        b = 0 if value <= 0 else bisect.bisect_right(edges, value)
+        bins[b] = bins.get(b, 0) + count
+    flat: list[int] = []
+    for b in sorted(bins):
+        flat += (b, bins[b])
+    return struct.pack("<" + "HI" * len(bins), *flat)
 
 
 def encode(hist: np.ndarray) -> bytes:

@@ -74,42 +74,59 @@ def _begin_locked(conn: Connection, state: Table) -> Any:
 
 
 def _runs(periods: list[dt.datetime], grain: str) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-    """Contiguous runs of periods as ``[lo, hi)``, each at most ``_SPAN[grain]`` periods long."""
+    """Runs of periods as ``[lo, hi)``, each at most ``_SPAN[grain]`` periods long. Gaps of up to a quarter span
+    are bridged: recomputing an untouched period rewrites what it already held, and one query over a few
+    extra periods is far cheaper than many small ones."""
     step, span = STEP[grain], _SPAN[grain]
+    bridge = step * (span // 4)
     i = 0
     while i < len(periods):
         lo = periods[i]
         j = i
-        while j + 1 < len(periods) and periods[j + 1] == periods[j] + step and j + 1 - i < span:
+        while (j + 1 < len(periods) and periods[j + 1] - periods[j] <= bridge + step
+               and periods[j + 1] < lo + step * span):
             j += 1
         yield lo, periods[j] + step
         i = j + 1
 
 
-def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, upto: int,
-               table: PriceTable) -> int:
-    """Replace the ``grain`` rollups of ``[lo, hi)`` by the aggregate of raw rows ``id <= upto`` there."""
-    from sqlalchemy import delete, func, insert
-
-    from .histogram import encode
+def _statements(dialect: str, grain: str, table: PriceTable) -> tuple[Any, Any, int]:
+    """The delete and the aggregate of one grain, over ``:lo``/``:hi``/``:upto`` (built once per batch; the
+    price ``CASE`` is big, and one statement shape is compiled once)."""
+    from sqlalchemy import bindparam, delete, func
 
     log, _users = _tables()
     rollups, _state = rollup_tables()
-    conn.execute(delete(rollups).where(rollups.c.grain == grain, rollups.c.period_start >= lo,
-                                       rollups.c.period_start < hi))
-    period = period_sql(grain, log.c.created_at, conn.dialect.name)
+    lo, hi = bindparam("lo", type_=rollups.c.period_start.type), bindparam("hi", type_=rollups.c.period_start.type)
+    drop = delete(rollups).where(rollups.c.grain == grain, rollups.c.period_start >= lo, rollups.c.period_start < hi)
+    period = period_sql(grain, log.c.created_at, dialect)
     groups = [period, log.c.service, log.c.operation, func.coalesce(log.c.model, ""), log.c.status,
               func.coalesce(log.c.tag, ""), func.coalesce(log.c.price_table, "")]
     if grain == "day":  # hour buckets have no user (0): not grouped by at all, rather than by a constant
         groups.append(func.coalesce(log.c.user_id, 0))
     # One second of slack each side: PHP-made SQLite rows are text without microseconds, which sort before
-    # the bound; the period each row falls in is decided by ``period`` alone (filtered below).
-    where = [log.c.id <= upto, log.c.created_at >= lo - dt.timedelta(seconds=1),
-             log.c.created_at < hi + dt.timedelta(seconds=1)]
-    result = conn.execution_options(yield_per=5000).execute(agg_select(log, table, groups, where))
+    # the bound; the period each row falls in is decided by ``period`` alone (filtered in _recompute).
+    where = [log.c.id <= bindparam("upto"), log.c.created_at >= bindparam("lo_slack", type_=log.c.created_at.type),
+             log.c.created_at < bindparam("hi_slack", type_=log.c.created_at.type)]
+    return drop, agg_select(log, table, groups, where), len(groups)
+
+
+def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, upto: int,
+               statements: tuple[Any, Any, int]) -> int:
+    """Replace the ``grain`` rollups of ``[lo, hi)`` by the aggregate of raw rows ``id <= upto`` there."""
+    from sqlalchemy import insert
+
+    from .histogram import encode_values
+
+    rollups, _state = rollup_tables()
+    drop, agg, n_keys = statements
+    conn.execute(drop, {"lo": lo, "hi": hi})
+    second = dt.timedelta(seconds=1)
+    result = conn.execution_options(yield_per=5000).execute(
+        agg, {"upto": upto, "lo_slack": lo - second, "hi_slack": hi + second})
     batch: list[dict[str, Any]] = []
     written = 0
-    for key, group in fold(result, len(groups)):
+    for key, group in fold(result, n_keys):
         start = parse_period(key[0])
         if not lo <= start < hi:
             continue
@@ -123,7 +140,7 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
             "audio_seconds": float(s["audio_seconds"]), "session_minutes": float(s["session_minutes"]),
             "cost_micros": int(s["cost_micros"]), "costed_calls": int(s["costed"]),
             "stored_calls": int(s["stored"]), "latency_count": count, "latency_sum_ms": total,
-            "latency_hist": encode(group.hist()),
+            "latency_hist": encode_values(group.latencies, group.counts),
         })
         if len(batch) >= _INSERT_CHUNK:
             conn.execute(insert(rollups), batch)
@@ -172,8 +189,9 @@ def _batch(conn: Connection, table: PriceTable, fingerprint: str, *, batch_size:
     buckets = 0
     for grain in GRAINS:
         periods = hours if grain == "hour" else sorted({floor_to("day", h) for h in hours})
+        statements = _statements(conn.dialect.name, grain, table)
         for lo, hi in _runs(periods, grain):
-            buckets += _recompute(conn, grain, lo, hi, upto, table)
+            buckets += _recompute(conn, grain, lo, hi, upto, statements)
     rolled = rows if rebuilt else int(row.rows_rolled or 0) + rows
     conn.execute(update(state).where(state.c.id == 1).values(last_id=upto, rows_rolled=rolled, **values))
     conn.commit()
