@@ -1,24 +1,36 @@
-"""Time `usage report` over 1,000,000 api_usage_logs rows on SQLite, and its peak Python memory.
+"""A 90-day `usage report` on SQLite four ways, with ratios against the raw SQL query typed by hand.
 
-    .venv/bin/python bench/usage_report.py [--rows 1000000] [--db /tmp/usage-bench.db] [--keep]
+    .venv/bin/python bench/usage_report.py [--rows 200000] [--db /tmp/usage-bench.db] [--keep] [--no-exact]
 
 Rows are generated inside SQLite in one statement (see ``GENERATE``): 5 services/models, 2,000 users in 20
-schools, 2 % errors, 90 days, every cost left to the report to price in SQL (its slowest path).
-Peak memory is measured with tracemalloc (Python allocations) and
-ru_maxrss (the whole process, including SQLite's page cache).
+schools, 2 % errors, 90 days, every cost left to the report to price in SQL (its slowest path). Then, per
+grouping, in one run:
+
+- ``hand``: the baseline — one window-function query typed by hand (sums + nearest-rank p50/p95, no price CASE);
+- ``exact``: ``usage report --exact`` (the raw SQL path);
+- ``rollups``: ``usage report`` after ``usage rollup``, with 0.1 % fresh rows above the watermark (the open
+  edge, read raw) and a range that starts mid-day (partial periods, read raw);
+- ``duckdb``: ``usage report --engine duckdb`` over ``usage export --format parquet``.
+
+Ratios are each time / hand. The goal (issue 15): rollups ≤ 0.05× at 1M rows, flat from 1M to 10M
+(``--rows 10000000``). Peak memory: tracemalloc per report (Python allocations) and ru_maxrss (the process,
+SQLite page cache and DuckDB included). The default size is modest so it runs in a minute or two.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import resource
 import sqlite3
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 # One row in five per model; every figure is a function of the row number i, so totals can be checked by hand:
 # per 5 rows gpt-4o 1000/100 tokens ($0.0035) + gpt-4o-mini 1000/100 ($0.00021) + whisper-1 30 s ($0.003)
@@ -82,27 +94,70 @@ def build(db_path: Path, n: int, *, users: int = 2000) -> float:
     return time.perf_counter() - started
 
 
-def timed_report(db_path: Path, by: str) -> tuple[float, int, int]:
-    """(seconds, rows in the report, tracemalloc peak bytes) of one report."""
-    from tinytalk_sdk.admin.usage import usage_report
-    from tinytalk_sdk.db import make_engine
+START = dt.datetime(2026, 9, 1, 7, 30, tzinfo=dt.UTC)  # 90 days, both ends mid-day: partial periods read raw
+END = START + dt.timedelta(days=90)
+GROUPINGS = ("service", "day", "school", "user", "model")
+_KEYS = {"service": "l.service || ''", "day": "date(l.created_at)", "school": "coalesce(u.school, '')",
+         "user": "l.user_id + 0", "model": "coalesce(l.model, '')"}
 
-    engine = make_engine(f"sqlite:///{db_path}")
-    tracemalloc.start()
-    started = time.perf_counter()
-    report = usage_report(engine, by=by, exclude_tags=["smoke"])
-    elapsed = time.perf_counter() - started
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    engine.dispose()
-    return elapsed, len(report.rows), peak
+
+def hand_sql(by: str) -> str:
+    """The baseline: what one would type by hand for the report (the same planner-friendly keys)."""
+    join = "LEFT JOIN users u ON u.id = l.user_id" if by == "school" else ""
+    return f"""
+WITH f AS (SELECT {_KEYS[by]} AS k, l.* FROM api_usage_logs l {join}
+           WHERE l.created_at >= :s AND l.created_at < :e AND (l.tag IS NULL OR l.tag <> 'smoke')),
+agg AS (SELECT k, COUNT(*) AS calls, SUM(status <> 'ok') AS errors, SUM(input_tokens) AS i,
+        SUM(output_tokens) AS o, SUM(characters) AS c, SUM(audio_seconds) AS a, SUM(session_minutes) AS m,
+        SUM(cost_usd) AS cost FROM f GROUP BY k),
+r AS (SELECT k, latency_ms, ROW_NUMBER() OVER (PARTITION BY k ORDER BY latency_ms) AS rn,
+      COUNT(*) OVER (PARTITION BY k) AS n FROM f WHERE latency_ms IS NOT NULL)
+SELECT agg.*, p.p50, p.p95 FROM agg LEFT JOIN
+  (SELECT k, MIN(CASE WHEN rn * 100 >= n * 50 THEN latency_ms END) AS p50,
+          MIN(CASE WHEN rn * 100 >= n * 95 THEN latency_ms END) AS p95 FROM r GROUP BY k) p ON p.k = agg.k
+"""
+
+
+def _bound(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def measure(fn: Callable[[], Any], *, memory: bool = False, runs: int = 1) -> tuple[float, int, Any]:
+    """(seconds, tracemalloc peak bytes, result) of a call: the best of ``runs`` (the fast paths run twice:
+    the first call also pays one-off statement compilation and imports). With ``memory`` once more, traced
+    for its peak (tracemalloc slows Python several times, so it is never timed)."""
+    elapsed = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        elapsed = min(elapsed, time.perf_counter() - started)
+    peak = 0
+    if memory:
+        tracemalloc.start()
+        fn()
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return elapsed, peak, result
+
+
+def add_open_edge(db_path: Path, n: int) -> None:
+    """``n`` fresh rows in the last day, inserted after the rollup: the report reads them raw."""
+    con = sqlite3.connect(db_path)
+    with con:
+        con.execute(GENERATE.replace("'2026-09-01', '+' || (i % 90) || ' days'", "'2026-11-29'"),
+                    {"n": n, "users": 2000})
+    con.close()
 
 
 def main() -> None:
+    from tinytalk_sdk.admin.usage import duckdb_report, export_parquet, rollup, usage_report
+    from tinytalk_sdk.db import make_engine
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the database file")
+    parser.add_argument("--no-exact", action="store_true", help="skip the --exact column (slow at 10M rows)")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
     db_path = args.db or Path(folder.name) / "usage-bench.db"
@@ -110,11 +165,42 @@ def main() -> None:
         db_path.unlink()
     built = build(db_path, args.rows)
     print(f"built {args.rows:,} rows in {built:.1f} s ({args.rows / built:,.0f} rows/s)")
-    for by in ("service", "day", "school", "user", "model"):
-        elapsed, groups, peak = timed_report(db_path, by)
-        print(f"report --by {by:<8} {elapsed:6.2f} s  {groups:5d} groups  tracemalloc peak {peak / 1e6:6.2f} MB")
+    engine = make_engine(f"sqlite:///{db_path}")
+    took, peak, done = measure(lambda: rollup(engine, settle_seconds=0))
+    print(f"usage rollup (first, all rows): {took:6.1f} s, {done.buckets:,} buckets")
+    edge = max(args.rows // 1000, 1)
+    add_open_edge(db_path, edge)
+    took, peak, exported = measure(lambda: export_parquet(engine, Path(folder.name) / "parquet"))
+    print(f"usage export --format parquet: {took:6.1f} s, {exported.rows:,} rows, {len(exported.files)} months")
+    print(f"{edge:,} fresh rows above the watermark (open edge); report range {START:%Y-%m-%d %H:%M} + 90 days")
+    print(f"{'--by':<8} {'hand s':>8} {'exact s':>8} {'rollups s':>10} {'duckdb s':>9} {'exact':>7} "
+          f"{'rollups':>8} {'duckdb':>7}  {'groups':>6} {'peak MB':>8}")
+    con = sqlite3.connect(db_path)
+    worst = 0.0
+    for by in GROUPINGS:
+        hand, _p, _r = measure(lambda by=by: con.execute(hand_sql(by), {"s": _bound(START), "e": _bound(END)})
+                               .fetchall())
+        exact = float("nan")
+        if not args.no_exact:
+            exact, _p, _r = measure(lambda by=by: usage_report(engine, by=by, start=START, end=END,
+                                                               exclude_tags=["smoke"], exact=True))
+        fast, peak, report = measure(lambda by=by: usage_report(engine, by=by, start=START, end=END,
+                                                                exclude_tags=["smoke"]), memory=True, runs=2)
+        assert report.source == "rollups", report.source_note
+        if not args.no_exact:
+            assert report.totals == _r.totals, "rollups disagree with --exact"
+        duck, _p, _r = measure(lambda by=by: duckdb_report(Path(folder.name) / "parquet", by=by, start=START,
+                                                           end=END, exclude_tags=["smoke"]), runs=2)
+        worst = max(worst, fast / hand)
+        print(f"{by:<8} {hand:8.2f} {exact:8.2f} {fast:10.3f} {duck:9.3f} {exact / hand:6.2f}x "
+              f"{fast / hand:7.3f}x {duck / hand:6.3f}x  {len(report.rows):6d} {peak / 1e6:8.2f}")
+    con.close()
+    took, _peak, again = measure(lambda: rollup(engine, settle_seconds=0))
+    print(f"usage rollup (incremental, the {again.rows:,} fresh rows): {took:.2f} s")
+    print(f"worst rollups ratio {worst:.3f}x (goal <= 0.05x)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS {rss:.0f} MB")
+    engine.dispose()
     if not args.keep:
         folder.cleanup()
     sys.stdout.flush()

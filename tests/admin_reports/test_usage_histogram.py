@@ -48,3 +48,17 @@ def test_stored_form_round_trips_and_merges_by_addition() -> None:
     assert len(h.encode(hb)) == 6 * np.count_nonzero(hb)  # 6 bytes per non-empty bin
     assert h.percentile(h.dense([]), 50) is None
     assert h.percentile(h.dense([7], [3]), 99) == 7
+
+
+def test_group_percentiles_equal_one_histogram_at_a_time() -> None:
+    rng = np.random.default_rng(9)
+    groups = [rng.integers(0, 20_000, int(rng.integers(0, 40))) for _ in range(2500)]  # > one chunk
+    blob_groups, blobs, extra = [], [], []
+    for gid, values in enumerate(groups):
+        half = len(values) // 2
+        blob_groups += [gid, gid]
+        blobs += [h.encode(h.dense(values[:half])), h.encode(h.dense(values[half:2 * half]))]
+        if len(values) % 2:
+            extra.append((gid, h.dense(values[-1:])))
+    got = h.group_percentiles(len(groups), blob_groups, blobs, extra, (50, 95, 99))
+    assert got == [h.percentiles(h.dense(values), (50, 95, 99)) for values in groups]

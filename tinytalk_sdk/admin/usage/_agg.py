@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
     from ...pricing import PriceTable
 
-GRAINS = ("hour", "day")
-STEP = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1)}
-_FORMAT = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
+# hour and day: no user dimension (their size is flat in rows and pupils); uday: per user and day.
+GRAINS = ("hour", "day", "uday")
+STEP = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "uday": dt.timedelta(days=1)}
+_FORMAT = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "uday": "%Y-%m-%d 00:00:00"}
 SUM_NAMES = ("calls", "errors", "input_tokens", "output_tokens", "characters", "audio_seconds", "session_minutes",
              "cost_micros", "costed", "stored")
 

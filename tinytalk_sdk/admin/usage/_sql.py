@@ -76,11 +76,21 @@ def price_fingerprint(table: PriceTable) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+_COST_SQL: dict[tuple[int, str], Any] = {}
+
+
 def cost_sql(log: Table, table: PriceTable) -> ColumnElement[Any]:
-    """A row's cost: stored, else priced from ``table`` (NULL when neither)."""
+    """A row's cost: stored, else priced from ``table`` (NULL when neither). Built once per price table: the
+    ``CASE`` has a branch per model, and reports build it several times."""
     from sqlalchemy import func
 
-    return cast("ColumnElement[Any]", func.coalesce(log.c.cost_usd, price_sql(log, table)))
+    key = (id(log), price_fingerprint(table))
+    found = _COST_SQL.get(key)
+    if found is None:
+        if len(_COST_SQL) > 16:
+            _COST_SQL.clear()
+        found = _COST_SQL[key] = func.coalesce(log.c.cost_usd, price_sql(log, table))
+    return cast("ColumnElement[Any]", found)
 
 
 def micros_sql(cost: Any) -> ColumnElement[Any]:
@@ -163,17 +173,45 @@ def price_sql(log: Table, table: PriceTable) -> ColumnElement[Any]:
     return case(*whens, else_=null())
 
 
+def _instant(value: dt.datetime, dialect: str) -> Any:
+    """A time bound for ``created_at``. SQLite compares times as text, and PHP-made rows carry no fraction
+    (``'… 08:00:00'``) or a short one (``'.000'``), which sort *before* SQLAlchemy's ``'… 08:00:00.000000'``:
+    a whole-second bound is given without a fraction, so every spelling of that instant falls on the same side
+    (and on the side ``strftime`` puts it, as the rollups do)."""
+    if dialect == "sqlite" and value.microsecond == 0:
+        from sqlalchemy import String, literal
+
+        return literal(_text(value), String)
+    return value
+
+
+def _text(value: dt.datetime) -> str:
+    """``value`` as SQLite holds it (SQLAlchemy's format), a whole second without a fraction (see _instant)."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S") + (f".{value.microsecond:06d}" if value.microsecond else "")
+
+
 def _filters(
     log: Table, start: dt.datetime | None, end: dt.datetime | None, exclude_tags: Sequence[str],
-    services: Sequence[str] | None,
+    services: Sequence[str] | None, dialect: str = "", *, time_index: bool = True,
 ) -> list[Any]:
-    from sqlalchemy import or_
+    """WHERE conditions. ``time_index=False`` keeps SQLite off the ``created_at`` index when another
+    condition is far narrower (``id > watermark``): its planner would otherwise walk the whole time range."""
+    from sqlalchemy import String, literal, or_
 
     conds: list[Any] = []
-    if start is not None:
-        conds.append(log.c.created_at >= start)
-    if end is not None:
-        conds.append(log.c.created_at < end)
+    created: Any = log.c.created_at
+    if dialect == "sqlite" and not time_index:
+        created = log.c.created_at.op("||", return_type=String)(literal(""))
+        if start is not None:
+            conds.append(created >= literal(_text(start), String))
+        if end is not None:
+            conds.append(created < literal(_text(end), String))
+    else:
+        if start is not None:
+            conds.append(created >= _instant(start, dialect))
+        if end is not None:
+            conds.append(created < _instant(end, dialect))
     if exclude_tags:
         conds.append(or_(log.c.tag.is_(None), log.c.tag.not_in(list(exclude_tags))))
     if services:

@@ -41,7 +41,7 @@ def _export_rows(
     if with_school:
         stmt = stmt.select_from(log.outerjoin(users, users.c.id == log.c.user_id))
     stmt = stmt.order_by(log.c.id)
-    conds = _filters(log, start, end, exclude_tags, None)
+    conds = _filters(log, start, end, exclude_tags, None, engine.dialect.name)
     if conds:
         stmt = stmt.where(and_(*conds))
     with _reading(engine) as conn:

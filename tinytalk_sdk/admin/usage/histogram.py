@@ -108,4 +108,46 @@ def percentile(hist: np.ndarray, p: int) -> int | None:
 
 
 def percentiles(hist: np.ndarray, ps: Sequence[int]) -> list[Any]:
-    return [percentile(hist, p) for p in ps]
+    """:func:`percentile` for several ``ps`` over one cumulative sum."""
+    cum = np.cumsum(hist)
+    n = int(cum[-1])
+    if n == 0:
+        return [None for _ in ps]
+    ranks = [(p * n + 99) // 100 for p in ps]
+    return [int(REPRESENTATIVE[i]) for i in np.searchsorted(cum, ranks, side="left")]
+
+
+_CHUNK_GROUPS = 1024  # dense rows built at a time: memory ~ 1024 × N_BINS × 8 bytes, whatever the groups
+
+
+def group_percentiles(n_groups: int, blob_groups: Sequence[int], blobs: Sequence[bytes],
+                      extra: Sequence[tuple[int, np.ndarray]], ps: Sequence[int]) -> list[list[Any]]:
+    """Nearest-rank percentiles per group, from stored histograms (``blobs[i]`` belongs to group
+    ``blob_groups[i]``) plus dense ones (``extra``), vectorised over groups in bounded chunks."""
+    lengths = np.fromiter((len(b) // _PAIR.itemsize for b in blobs), dtype=np.int64, count=len(blobs))
+    pairs = np.frombuffer(b"".join(blobs), dtype=_PAIR)
+    gid = np.repeat(np.asarray(blob_groups, dtype=np.int64), lengths)
+    order = np.argsort(gid, kind="stable")
+    gid, bins, counts = gid[order], pairs["b"][order].astype(np.int64), pairs["c"][order].astype(np.float64)
+    extra_sorted = sorted(extra, key=lambda item: item[0])
+    out: list[list[Any]] = []
+    e = 0
+    for g0 in range(0, n_groups, _CHUNK_GROUPS):
+        g1 = min(g0 + _CHUNK_GROUPS, n_groups)
+        a, b = np.searchsorted(gid, [g0, g1])
+        flat = np.bincount((gid[a:b] - g0) * N_BINS + bins[a:b], weights=counts[a:b],
+                           minlength=(g1 - g0) * N_BINS)
+        dense_rows = flat.reshape(g1 - g0, N_BINS).astype(np.int64)
+        while e < len(extra_sorted) and extra_sorted[e][0] < g1:
+            dense_rows[extra_sorted[e][0] - g0] += extra_sorted[e][1]
+            e += 1
+        cum = np.cumsum(dense_rows, axis=1)
+        n = cum[:, -1]
+        picks = []
+        for p in ps:
+            rank = (p * n + 99) // 100
+            index = np.minimum((cum < rank[:, None]).sum(axis=1), N_BINS - 1)
+            picks.append(REPRESENTATIVE[index])
+        for row in range(g1 - g0):
+            out.append([None if n[row] == 0 else int(pick[row]) for pick in picks])
+    return out

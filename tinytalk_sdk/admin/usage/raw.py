@@ -45,7 +45,7 @@ def raw_statements(
 
     log, users = _tables()
     key, join_users = _key(by, log, users, dialect)
-    conds = _filters(log, start, end, exclude_tags, services)
+    conds = _filters(log, start, end, exclude_tags, services, dialect)
     where = and_(*conds) if conds else None
 
     def base(stmt: Select[Any]) -> Select[Any]:
@@ -144,7 +144,7 @@ def raw_cost_by_day(
     table = price_table or load_price_table()
     day = func.date(log.c.created_at)
     stmt = select(day.label("day"), log.c.service, func.sum(micros_sql(cost_sql(log, table))).label("cost"))
-    conds = _filters(log, start, end, exclude_tags, None)
+    conds = _filters(log, start, end, exclude_tags, None, engine.dialect.name)
     if conds:
         stmt = stmt.where(and_(*conds))
     stmt = stmt.group_by(day, log.c.service).order_by(day, log.c.service)

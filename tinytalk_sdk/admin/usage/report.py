@@ -1,11 +1,11 @@
 """``usage report`` from rollups: closed periods from ``api_usage_rollups``, the open edge from the raw table.
 
-For a range ``[start, end)`` and a grain (``hour`` for service/model/day, ``day`` for user/school, whose
-buckets carry the user), the whole periods ``[ceil(start), floor(end))`` are read from rollups, and from the
-raw table only what rollups cannot hold: the partial periods at both ends, and rows with ``id`` above the
-watermark (new rows, and late rows of old periods) inside the whole periods. Rollups are exactly the rows
-``id <= watermark`` (rollup.py), so the parts never overlap or miss a row, and every sum equals the raw
-computation. Percentiles come from the merged histograms (≤ 2 % relative error, histogram.py).
+For a range ``[start, end)`` the whole days are read from ``day`` buckets and the whole hours around them
+from ``hour`` buckets (per-user and per-school reports: whole days from ``uday`` buckets, which carry the
+user), and from the raw table only what rollups cannot hold: the partial periods at both ends, and rows with
+``id`` above the watermark (new rows, and late rows of old periods) inside the covered span. Rollups are
+exactly the rows ``id <= watermark`` (rollup.py), so the parts never overlap or miss a row, and every sum
+equals the raw computation. Percentiles come from the merged histograms (≤ 2 % relative error, histogram.py).
 
 Everything is read in one snapshot (a read transaction), so a rollup committing mid-report cannot count a
 row twice. The report falls back to the raw path (and says why in ``source_note``) when there are no
@@ -30,8 +30,35 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Table
 
 
-def _grain(keys: Sequence[str]) -> str:
-    return "day" if any(k in ("user", "school") for k in keys) else "hour"
+def _by_user(keys: Sequence[str]) -> bool:
+    return any(k in ("user", "school") for k in keys)
+
+
+Segment = tuple[str, dt.datetime | None, dt.datetime | None]
+
+
+def _plan(keys: Sequence[str], start: dt.datetime | None, end: dt.datetime | None
+          ) -> tuple[list[Segment], dt.datetime | None, dt.datetime | None] | None:
+    """The rollup segments ``(grain, lo, hi)`` covering ``[start, end)`` and the span they cover; the rest of
+    the range is the raw open edge. Whole days come from day buckets, the whole hours around them from hour
+    buckets; per-user reports have only day buckets. None when no whole period fits."""
+    d0 = ceil_to("day", start) if start is not None else None
+    d1 = floor_to("day", end) if end is not None else None
+    days = d0 is None or d1 is None or d0 < d1
+    if _by_user(keys):
+        return ([("uday", d0, d1)], d0, d1) if days else None
+    h0 = ceil_to("hour", start) if start is not None else None
+    h1 = floor_to("hour", end) if end is not None else None
+    if h0 is not None and h1 is not None and h0 >= h1:
+        return None
+    if not days:
+        return [("hour", h0, h1)], h0, h1
+    segments: list[Segment] = [("day", d0, d1)]
+    if h0 is not None and d0 is not None and h0 < d0:
+        segments.append(("hour", h0, d0))
+    if h1 is not None and d1 is not None and d1 < h1:
+        segments.append(("hour", d1, h1))
+    return segments, h0, h1
 
 
 def _norm(name: str, value: Any) -> Any:
@@ -49,81 +76,88 @@ def _rollup_key(name: str, r: Table, users: Table) -> Any:
             "user": r.c.user_id, "school": func.coalesce(users.c.school, "")}[name]
 
 
-class _Acc:
-    """Sums, rollup histogram blobs and raw histograms of one report group."""
+class _Groups:
+    """The report's groups: sums per group, and where their latency histograms are (stored blobs, or dense
+    histograms of raw rows), merged at the end in one vectorised pass."""
 
-    __slots__ = ("blobs", "group", "hists")
-
-    def __init__(self) -> None:
-        self.group = Group()
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = keys
+        self.index: dict[tuple[Any, ...], int] = {}
+        self.seen: dict[tuple[Any, ...], int] = {}
+        self.sums: list[Group] = []
+        self.blob_groups: list[int] = []
         self.blobs: list[bytes] = []
-        self.hists: list[np.ndarray] = []
+        self.dense: list[tuple[int, np.ndarray]] = []
 
-    def percentiles(self) -> list[Any]:
-        from .histogram import decode, percentiles
+    def at(self, raw_key: tuple[Any, ...]) -> int:
+        found = self.seen.get(raw_key)  # the key as the database spelled it: most rows stop here
+        if found is None:
+            key = tuple(_norm(n, v) for n, v in zip(self.keys, raw_key, strict=True))
+            found = self.index.get(key)
+            if found is None:
+                found = self.index[key] = len(self.sums)
+                self.sums.append(Group())
+            self.seen[raw_key] = found
+        return found
 
-        hist = decode(self.blobs)
-        for extra in self.hists:
-            hist = hist + extra
-        return percentiles(hist, PERCENTILES)
+    def percentiles(self) -> list[list[Any]]:
+        from .histogram import group_percentiles
+
+        return group_percentiles(len(self.sums), self.blob_groups, self.blobs, self.dense, PERCENTILES)
 
 
 def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None, end: dt.datetime | None,
              exclude_tags: Sequence[str], services: Sequence[str] | None, table: PriceTable,
-             watermark: int, lo: dt.datetime | None, hi: dt.datetime | None
-             ) -> tuple[dict[tuple[Any, ...], _Acc], set[str]]:
+             watermark: int, segments: list[Segment], lo: dt.datetime | None, hi: dt.datetime | None
+             ) -> tuple[_Groups, set[str]]:
     from sqlalchemy import and_, case, func, or_, select
 
     log, users = _tables()
     r, _state = rollup_tables()
-    groups: dict[tuple[Any, ...], _Acc] = {}
+    groups = _Groups(keys)
     versions: set[str] = set()
-
-    def acc(raw_key: Sequence[Any]) -> _Acc:
-        key = tuple(_norm(n, v) for n, v in zip(keys, raw_key, strict=True))
-        found = groups.get(key)
-        if found is None:
-            found = groups[key] = _Acc()
-        return found
+    n = len(keys)
 
     # 1. Whole periods from the rollups: sums in SQL, histograms as stored blobs.
-    joined = any(k == "school" for k in keys)
-    source = r.outerjoin(users, users.c.id == r.c.user_id) if joined else r
+    source = r.outerjoin(users, users.c.id == r.c.user_id) if "school" in keys else r
     rkeys = [_rollup_key(k, r, users).label(f"k{i}") for i, k in enumerate(keys)]
-    conds: list[Any] = [r.c.grain == _grain(keys)]
-    if lo is not None:
-        conds.append(r.c.period_start >= lo)
-    if hi is not None:
-        conds.append(r.c.period_start < hi)
-    if exclude_tags:
-        conds.append(or_(r.c.tag == "", r.c.tag.not_in(list(exclude_tags))))
-    if services:
-        conds.append(r.c.service.in_(list(services)))
-    where = and_(*conds)
-    sums = select(
-        *rkeys, func.sum(r.c.calls), func.sum(case((r.c.status != "ok", r.c.calls), else_=0)),
-        func.sum(r.c.input_tokens), func.sum(r.c.output_tokens), func.sum(r.c.characters),
-        func.sum(r.c.audio_seconds), func.sum(r.c.session_minutes), func.sum(r.c.cost_micros),
-        func.sum(r.c.costed_calls), func.sum(r.c.stored_calls),
-    ).select_from(source).where(where).group_by(*rkeys)
-    n = len(keys)
-    for row in conn.execute(sums):
-        acc(row[:n]).group.add_sums([None if v is None else (float(v) if i in (5, 6) else int(v))
-                                     for i, v in enumerate(row[n:])])
-    for row in conn.execution_options(yield_per=10_000).execute(
-            select(*rkeys, r.c.latency_hist).select_from(source).where(where)):
-        acc(row[:n]).blobs.append(bytes(row[n]))
-    versions.update(v for (v,) in conn.execute(select(r.c.price_table).where(where, r.c.price_table != "")
-                                               .distinct()))
+    for grain, seg_lo, seg_hi in segments:
+        conds: list[Any] = [r.c.grain == grain]
+        if seg_lo is not None:
+            conds.append(r.c.period_start >= seg_lo)
+        if seg_hi is not None:
+            conds.append(r.c.period_start < seg_hi)
+        if exclude_tags:
+            conds.append(or_(r.c.tag == "", r.c.tag.not_in(list(exclude_tags))))
+        if services:
+            conds.append(r.c.service.in_(list(services)))
+        where = and_(*conds)
+        sums = select(
+            *rkeys, func.sum(r.c.calls), func.sum(case((r.c.status != "ok", r.c.calls), else_=0)),
+            func.sum(r.c.input_tokens), func.sum(r.c.output_tokens), func.sum(r.c.characters),
+            func.sum(r.c.audio_seconds), func.sum(r.c.session_minutes), func.sum(r.c.cost_micros),
+            func.sum(r.c.costed_calls), func.sum(r.c.stored_calls),
+        ).select_from(source).where(where).group_by(*rkeys)
+        for row in conn.execute(sums):
+            groups.sums[groups.at(tuple(row[:n]))].add_sums(
+                [None if v is None else (float(v) if i in (5, 6) else int(v)) for i, v in enumerate(row[n:])])
+        at, blob_groups, blobs = groups.at, groups.blob_groups, groups.blobs
+        for row in conn.execution_options(yield_per=20_000).execute(
+                select(*rkeys, r.c.latency_hist).select_from(source).where(where)):
+            blob_groups.append(at(tuple(row[:n])))
+            blobs.append(row[n])
+        versions.update(v for (v,) in conn.execute(select(r.c.price_table).where(where, r.c.price_table != "")
+                                                   .distinct()))
 
     # 2. The open edge from the raw table: partial periods at both ends, and rows above the watermark.
+    dialect = conn.dialect.name
     parts: list[list[Any]] = []
     if start is not None and lo is not None and start < lo:
-        parts.append(_filters(log, start, lo, exclude_tags, services))
+        parts.append(_filters(log, start, lo, exclude_tags, services, dialect))
     if end is not None and hi is not None and hi < end:
-        parts.append(_filters(log, hi, end, exclude_tags, services))
-    parts.append([log.c.id > watermark, *_filters(log, lo, hi, exclude_tags, services)])
-    dialect = conn.dialect.name
+        parts.append(_filters(log, hi, end, exclude_tags, services, dialect))
+    parts.append([log.c.id > watermark, *_filters(log, lo, hi, exclude_tags, services, dialect,
+                                                   time_index=False)])
     raw_keys: list[Any] = []
     join_users = False
     for i, k in enumerate(keys):
@@ -136,9 +170,9 @@ def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None
         for key, group in fold(conn.execute(stmt), n + 1):
             if key[n]:
                 versions.add(str(key[n]))
-            target = acc(key[:n])
-            target.group.add_sums(group.sums)
-            target.hists.append(group.hist())
+            gid = groups.at(tuple(key[:n]))
+            groups.sums[gid].add_sums(group.sums)
+            groups.dense.append((gid, group.hist()))
     return groups, versions
 
 
@@ -162,22 +196,14 @@ def _rollup_state(conn: Connection, table: PriceTable) -> tuple[int | None, str 
     return int(row.last_id), None
 
 
-def _span(grain: str, start: dt.datetime | None, end: dt.datetime | None
-          ) -> tuple[dt.datetime | None, dt.datetime | None] | None:
-    lo = ceil_to(grain, start) if start is not None else None
-    hi = floor_to(grain, end) if end is not None else None
-    if lo is not None and hi is not None and lo >= hi:
-        return None
-    return lo, hi
-
-
 def _from_rollups(engine: Engine, keys: Sequence[str], *, start: dt.datetime | None, end: dt.datetime | None,
                   exclude_tags: Sequence[str], services: Sequence[str] | None, table: PriceTable
-                  ) -> tuple[dict[tuple[Any, ...], _Acc], set[str], int, dict[Any, str]] | str:
+                  ) -> tuple[_Groups, set[str], int, dict[Any, str]] | str:
     """The groups from rollups + open edge, or the reason the raw path must answer instead."""
-    span = _span(_grain(keys), start, end)
-    if span is None:
-        return f"the range holds no whole {_grain(keys)}: computed from raw rows"
+    plan = _plan(keys, start, end)
+    if plan is None:
+        return f"the range holds no whole {'day' if _by_user(keys) else 'hour'}: computed from raw rows"
+    segments, lo, hi = plan
     with _reading(engine) as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")  # one snapshot for the watermark, the rollups and the edge
@@ -185,11 +211,12 @@ def _from_rollups(engine: Engine, keys: Sequence[str], *, start: dt.datetime | N
         if watermark is None:
             return why or "no rollups"
         groups, versions = _collect(conn, keys, start=start, end=end, exclude_tags=exclude_tags,
-                                    services=services, table=table, watermark=watermark, lo=span[0], hi=span[1])
+                                    services=services, table=table, watermark=watermark, segments=segments,
+                                    lo=lo, hi=hi)
         labels: dict[Any, str] = {}
         if "user" in keys:
             _log, users = _tables()
-            labels = email_labels(conn, users, sorted(k[0] for k in groups if k[0] is not None))
+            labels = email_labels(conn, users, sorted(k[0] for k in groups.index if k[0] is not None))
     return groups, versions, watermark, labels
 
 
@@ -225,10 +252,12 @@ def usage_report(
                 stored_price_tables=sorted(versions), excluded_tags=list(exclude_tags), source="rollups",
                 watermark=watermark, percentile_error=MAX_RELATIVE_ERROR,
             )
-            for key in sorted(groups, key=lambda k: sort_key(k[0])):
-                acc = groups[key]
-                p50, p95, p99 = acc.percentiles()
-                report.rows.append(make_row(by, key[0], acc.group.as_dict(), p50, p95, p99, labels.get(key[0])))
+            pcts = groups.percentiles()
+            for key in sorted(groups.index, key=lambda k: sort_key(k[0])):
+                gid = groups.index[key]
+                p50, p95, p99 = pcts[gid]
+                report.rows.append(make_row(by, key[0], groups.sums[gid].as_dict(), p50, p95, p99,
+                                            labels.get(key[0])))
             fill_totals(report)
             return report
         why = found
@@ -255,7 +284,7 @@ def cost_by_day(
                               services=None, table=table)
         if not isinstance(found, str):
             groups = found[0]
-            return [{"day": day, "service": service, "cost_usd": usd(groups[(day, service)].group.as_dict()
-                                                                        ["cost_micros"])}
-                    for day, service in sorted(groups, key=lambda k: (sort_key(k[0]), sort_key(k[1])))]
+            return [{"day": day, "service": service,
+                     "cost_usd": usd(groups.sums[groups.index[(day, service)]].as_dict()["cost_micros"])}
+                    for day, service in sorted(groups.index, key=lambda k: (sort_key(k[0]), sort_key(k[1])))]
     return raw_cost_by_day(engine, start=start, end=end, exclude_tags=exclude_tags, price_table=table)

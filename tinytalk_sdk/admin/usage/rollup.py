@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH = 1_000_000
 DEFAULT_SETTLE_SECONDS = 60.0
 # Periods recomputed per query: results stream, so this bounds the delete size, not memory.
-_SPAN = {"hour": 168, "day": 7}
+_SPAN = {"hour": 168, "day": 7, "uday": 7}
 _INSERT_CHUNK = 1000
 
 
@@ -102,7 +102,7 @@ def _statements(dialect: str, grain: str, table: PriceTable) -> tuple[Any, Any, 
     period = period_sql(grain, log.c.created_at, dialect)
     groups = [period, log.c.service, log.c.operation, func.coalesce(log.c.model, ""), log.c.status,
               func.coalesce(log.c.tag, ""), func.coalesce(log.c.price_table, "")]
-    if grain == "day":  # hour buckets have no user (0): not grouped by at all, rather than by a constant
+    if grain == "uday":  # other buckets have no user (0): not grouped by at all, rather than by a constant
         groups.append(func.coalesce(log.c.user_id, 0))
     # One second of slack each side: PHP-made SQLite rows are text without microseconds, which sort before
     # the bound; the period each row falls in is decided by ``period`` alone (filtered in _recompute).
@@ -134,7 +134,7 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
         count, total = group.latency_totals()
         batch.append({
             "grain": grain, "period_start": start, "service": key[1], "operation": key[2], "model": key[3],
-            "status": key[4], "tag": key[5], "price_table": key[6], "user_id": int(key[7]) if grain == "day" else 0,
+            "status": key[4], "tag": key[5], "price_table": key[6], "user_id": int(key[7]) if grain == "uday" else 0,
             "calls": int(s["calls"]), "input_tokens": int(s["input_tokens"]),
             "output_tokens": int(s["output_tokens"]), "characters": int(s["characters"]),
             "audio_seconds": float(s["audio_seconds"]), "session_minutes": float(s["session_minutes"]),
