@@ -35,7 +35,9 @@ from typing import Any
 # One row in five per model; every figure is a function of the row number i, so totals can be checked by hand:
 # per 5 rows gpt-4o 1000/100 tokens ($0.0035) + gpt-4o-mini 1000/100 ($0.00021) + whisper-1 30 s ($0.003)
 # + eleven_flash_v2_5 200 chars ($0.01) + heygen 2 min ($0.396) = $0.41271, latency (i % 1000) + 1 ms,
-# one error in 50, spread over 90 days. Costs are left NULL so the report prices every row in SQL (the worst case).
+# one error in 50, spread over 90 days so that every hour sees every service and a pupil calls on most days
+# (not the same few: 7 and 7919 share no factor with 5, 90, 2000 or 86400). Costs are left NULL so the
+# report prices every row in SQL (the worst case).
 GENERATE = """
 WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < :n)
 INSERT INTO api_usage_logs (service, operation, model, user_id, input_tokens, output_tokens, characters,
@@ -53,7 +55,8 @@ SELECT
   CASE WHEN i % 5 = 4 THEN 2.0 END,
   i % 1000 + 1,
   CASE WHEN i % 50 = 0 THEN 'error' ELSE 'ok' END,
-  strftime('%Y-%m-%d %H:%M:%f', '2026-09-01', '+' || (i % 90) || ' days', '+' || (i % 86400) || ' seconds')
+  strftime('%Y-%m-%d %H:%M:%f', '2026-09-01', '+' || ((i / 7) % 90) || ' days',
+           '+' || ((i * 7919) % 86400) || ' seconds')
 FROM seq
 """
 COST_PER_5_ROWS = Decimal("0.41271")
@@ -144,7 +147,7 @@ def add_open_edge(db_path: Path, n: int) -> None:
     """``n`` fresh rows in the last day, inserted after the rollup: the report reads them raw."""
     con = sqlite3.connect(db_path)
     with con:
-        con.execute(GENERATE.replace("'2026-09-01', '+' || (i % 90) || ' days'", "'2026-11-29'"),
+        con.execute(GENERATE.replace("'2026-09-01', '+' || ((i / 7) % 90) || ' days'", "'2026-11-29'"),
                     {"n": n, "users": 2000})
     con.close()
 
