@@ -71,8 +71,8 @@ def report_cmd(
                           "(a Parquet export, with --from-parquet).")
     ] = "sql",
     from_parquet: Annotated[
-        Path | None, typer.Option("--from-parquet", help="Folder written by `usage export --format parquet` "
-                                  "(for --engine duckdb).", file_okay=False)
+        Path | None, typer.Option("--from-parquet", help="Folder of a Parquet usage export (for --engine duckdb).",
+                                  file_okay=False)
     ] = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
@@ -207,7 +207,7 @@ def export_cmd(
     """Stream raw api_usage_logs rows as CSV, JSON, or a Parquet dataset (constant memory).
 
     Parquet: a folder partitioned by month (month=2026-11/part-00000.parquet), typed columns plus the pupil's
-    school, for DuckDB, ClickHouse, BigQuery or Spark, and for `usage report --engine duckdb`.
+    school, for DuckDB, ClickHouse, BigQuery or Spark, and for the DuckDB engine of the usage report.
 
     Example: tinytalk usage export --csv --from 2026-11-01 -o usage-november.csv
     """

@@ -17,8 +17,8 @@ class ApiUsageRollup(Base):
     """Sums of ``api_usage_logs`` per period and dimensions (toolkit-owned; the PHP backend never reads it).
 
     Three grains (docs/usage-and-costs.md): ``hour`` and ``day`` rows have ``user_id`` 0 (no user dimension,
-    so their count does not grow with pupils); ``uday`` rows carry the user, per day. NULLs are stored as ``''``/0 so the unique key
-    works (NULLs never collide in a unique index).
+    so their count does not grow with pupils); ``uday`` rows carry the user, per day. NULLs are stored as
+    ``''``/0 so the unique key works (NULLs never collide in a unique index).
     """
 
     __tablename__ = "api_usage_rollups"
