@@ -61,6 +61,16 @@ FROM seq
 """
 COST_PER_5_ROWS = Decimal("0.41271")
 
+# The same rows on MariaDB, from the SEQUENCE engine's seq_0_to_N table instead of a recursive CTE.
+GENERATE_MARIADB = (
+    GENERATE.split("INSERT INTO", 1)[1].split("FROM seq")[0]
+    .replace("strftime('%Y-%m-%d %H:%M:%f', '2026-09-01', '+' || ((i / 7) % 90) || ' days',\n"
+             "           '+' || ((i * 7919) % 86400) || ' seconds')",
+             "TIMESTAMP('2026-09-01') + INTERVAL ((i DIV 7) % 90) DAY + INTERVAL ((i * 7919) % 86400) SECOND")
+    .replace(":users", "{users}").replace("i % ", "seq % ").replace("i DIV", "seq DIV").replace("(i *", "(seq *")
+    .replace("i % :users", "seq % {users}")
+)
+
 
 def build(db_path: Path, n: int, *, users: int = 2000) -> float:
     """Migrate an empty SQLite database and fill it with ``n`` usage rows and ``users`` users. Returns seconds.
@@ -104,11 +114,12 @@ _KEYS = {"service": "l.service || ''", "day": "date(l.created_at)", "school": "c
          "user": "l.user_id + 0", "model": "coalesce(l.model, '')"}
 
 
-def hand_sql(by: str) -> str:
+def hand_sql(by: str, dialect: str = "sqlite") -> str:
     """The baseline: what one would type by hand for the report (the same planner-friendly keys)."""
     join = "LEFT JOIN users u ON u.id = l.user_id" if by == "school" else ""
+    key = _KEYS[by] if dialect == "sqlite" else _KEYS[by].replace(" || ''", "").replace(" + 0", "")
     return f"""
-WITH f AS (SELECT {_KEYS[by]} AS k, l.* FROM api_usage_logs l {join}
+WITH f AS (SELECT {key} AS k, l.* FROM api_usage_logs l {join}
            WHERE l.created_at >= :s AND l.created_at < :e AND (l.tag IS NULL OR l.tag <> 'smoke')),
 agg AS (SELECT k, COUNT(*) AS calls, SUM(status <> 'ok') AS errors, SUM(input_tokens) AS i,
         SUM(output_tokens) AS o, SUM(characters) AS c, SUM(audio_seconds) AS a, SUM(session_minutes) AS m,
@@ -143,61 +154,103 @@ def measure(fn: Callable[[], Any], *, memory: bool = False, runs: int = 1) -> tu
     return elapsed, peak, result
 
 
-def add_open_edge(db_path: Path, n: int) -> None:
+def build_mariadb(url: str, n: int, *, users: int = 2000) -> float:
+    """Migrate the (empty) MariaDB database at ``url`` and fill it like :func:`build`. Returns seconds."""
+    from sqlalchemy import text
+
+    from tinytalk_sdk.db import make_engine
+    from tinytalk_sdk.db.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, email, pin_hash, name, school, class_name, locale, is_active, "
+                          "created_at) VALUES (:id, :email, 'x', :name, :school, '1-1', 'ko', 1, '2026-01-01')"),
+                     [{"id": u, "email": f"u{u}@bench.kr", "name": f"학생{u}", "school": f"학교{u % 20}"}
+                      for u in range(1, users + 1)])
+        for first in range(0, n, 1_000_000):  # one statement per million: bounded undo log
+            last = min(first + 1_000_000, n) - 1
+            conn.execute(text("INSERT INTO" + GENERATE_MARIADB.format(users=users)
+                              + f"FROM seq_{first}_to_{last}"))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def add_open_edge(engine: Any, n: int) -> None:
     """``n`` fresh rows in the last day, inserted after the rollup: the report reads them raw."""
-    con = sqlite3.connect(db_path)
-    with con:
-        con.execute(GENERATE.replace("'2026-09-01', '+' || ((i / 7) % 90) || ' days'", "'2026-11-29'"),
-                    {"n": n, "users": 2000})
-    con.close()
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text(GENERATE.replace("'2026-09-01', '+' || ((i / 7) % 90) || ' days'", "'2026-11-29'")),
+                         {"n": n, "users": 2000})
+        else:
+            conn.execute(text("INSERT INTO" + GENERATE_MARIADB.format(users=2000).replace(
+                "TIMESTAMP('2026-09-01') + INTERVAL ((seq DIV 7) % 90) DAY", "TIMESTAMP('2026-11-29')")
+                + f"FROM seq_0_to_{n - 1}"))
 
 
 def main() -> None:
+    from sqlalchemy import text
+
     from tinytalk_sdk.admin.usage import duckdb_report, export_parquet, rollup, usage_report
     from tinytalk_sdk.db import make_engine
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file to build (default: a temp file)")
+    parser.add_argument("--mariadb-url", default=None, help="an empty MariaDB database to build in instead")
     parser.add_argument("--keep", action="store_true", help="keep the database file")
     parser.add_argument("--no-exact", action="store_true", help="skip the --exact column (slow at 10M rows)")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
-    db_path = args.db or Path(folder.name) / "usage-bench.db"
-    if db_path.exists():
-        db_path.unlink()
-    built = build(db_path, args.rows)
-    print(f"built {args.rows:,} rows in {built:.1f} s ({args.rows / built:,.0f} rows/s)")
-    engine = make_engine(f"sqlite:///{db_path}")
+    if args.mariadb_url:
+        url = args.mariadb_url
+        built = build_mariadb(url, args.rows)
+    else:
+        db_path = args.db or Path(folder.name) / "usage-bench.db"
+        if db_path.exists():
+            db_path.unlink()
+        url = f"sqlite:///{db_path}"
+        built = build(db_path, args.rows)
+    engine = make_engine(url)
+    print(f"{engine.dialect.name}: built {args.rows:,} rows in {built:.1f} s ({args.rows / built:,.0f} rows/s)")
     took, peak, done = measure(lambda: rollup(engine, settle_seconds=0))
     print(f"usage rollup (first, all rows): {took:6.1f} s, {done.buckets:,} buckets")
     edge = max(args.rows // 1000, 1)
-    add_open_edge(db_path, edge)
-    took, peak, exported = measure(lambda: export_parquet(engine, Path(folder.name) / "parquet"))
-    print(f"usage export --format parquet: {took:6.1f} s, {exported.rows:,} rows, {len(exported.files)} months")
+    add_open_edge(engine, edge)
+    took, _peak, exported = measure(lambda: export_parquet(engine, Path(folder.name) / "parquet"))
+    # memory: a traced export of one month (tracemalloc slows Python several times; the peak is per batch)
+    tracemalloc.start()
+    export_parquet(engine, Path(folder.name) / "traced", start=START, end=START + dt.timedelta(days=30))
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"usage export --format parquet: {took:6.1f} s, {exported.rows:,} rows, {len(exported.files)} months; "
+          f"tracemalloc peak of a 30-day export {peak / 1e6:.0f} MB")
     print(f"{edge:,} fresh rows above the watermark (open edge); report range {START:%Y-%m-%d %H:%M} + 90 days")
     print(f"{'--by':<8} {'hand s':>8} {'exact s':>8} {'rollups s':>10} {'duckdb s':>9} {'exact':>7} "
           f"{'rollups':>8} {'duckdb':>7}  {'groups':>6} {'peak MB':>8}")
-    con = sqlite3.connect(db_path)
     worst = 0.0
-    for by in GROUPINGS:
-        hand, _p, _r = measure(lambda by=by: con.execute(hand_sql(by), {"s": _bound(START), "e": _bound(END)})
-                               .fetchall())
-        exact = float("nan")
-        if not args.no_exact:
-            exact, _p, _r = measure(lambda by=by: usage_report(engine, by=by, start=START, end=END,
-                                                               exclude_tags=["smoke"], exact=True))
-        fast, peak, report = measure(lambda by=by: usage_report(engine, by=by, start=START, end=END,
-                                                                exclude_tags=["smoke"]), memory=True, runs=2)
-        assert report.source == "rollups", report.source_note
-        if not args.no_exact:
-            assert report.totals == _r.totals, "rollups disagree with --exact"
-        duck, _p, _r = measure(lambda by=by: duckdb_report(Path(folder.name) / "parquet", by=by, start=START,
-                                                           end=END, exclude_tags=["smoke"]), runs=2)
-        worst = max(worst, fast / hand)
-        print(f"{by:<8} {hand:8.2f} {exact:8.2f} {fast:10.3f} {duck:9.3f} {exact / hand:6.2f}x "
-              f"{fast / hand:7.3f}x {duck / hand:6.3f}x  {len(report.rows):6d} {peak / 1e6:8.2f}")
-    con.close()
+    with engine.connect() as con:
+        bounds = {"s": _bound(START), "e": _bound(END)}
+        for by in GROUPINGS:
+            sql = text(hand_sql(by, engine.dialect.name))
+            hand, _p, _r = measure(lambda sql=sql: con.execute(sql, bounds).fetchall())
+            exact = float("nan")
+            if not args.no_exact:
+                exact, _p, _r = measure(lambda by=by: usage_report(engine, by=by, start=START, end=END,
+                                                                   exclude_tags=["smoke"], exact=True))
+            fast, peak, report = measure(lambda by=by: usage_report(engine, by=by, start=START, end=END,
+                                                                    exclude_tags=["smoke"]), memory=True, runs=2)
+            assert report.source == "rollups", report.source_note
+            if not args.no_exact:
+                assert report.totals == _r.totals, "rollups disagree with --exact"
+            duck, _p, _r = measure(lambda by=by: duckdb_report(Path(folder.name) / "parquet", by=by, start=START,
+                                                               end=END, exclude_tags=["smoke"]), runs=2)
+            worst = max(worst, fast / hand)
+            print(f"{by:<8} {hand:8.2f} {exact:8.2f} {fast:10.3f} {duck:9.3f} {exact / hand:6.2f}x "
+                  f"{fast / hand:7.3f}x {duck / hand:6.3f}x  {len(report.rows):6d} {peak / 1e6:8.2f}")
     took, _peak, again = measure(lambda: rollup(engine, settle_seconds=0))
     print(f"usage rollup (incremental, the {again.rows:,} fresh rows): {took:.2f} s")
     print(f"worst rollups ratio {worst:.3f}x (goal <= 0.05x)")

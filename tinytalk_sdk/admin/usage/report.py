@@ -132,20 +132,20 @@ def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None
         if services:
             conds.append(r.c.service.in_(list(services)))
         where = and_(*conds)
+        # One pass: the sums, and every bucket's histogram bytes concatenated per group by the database (as
+        # hex, which both GROUP_CONCATs carry intact), so Python sees one row per group, not per bucket.
         sums = select(
             *rkeys, func.sum(r.c.calls), func.sum(case((r.c.status != "ok", r.c.calls), else_=0)),
             func.sum(r.c.input_tokens), func.sum(r.c.output_tokens), func.sum(r.c.characters),
             func.sum(r.c.audio_seconds), func.sum(r.c.session_minutes), func.sum(r.c.cost_micros),
-            func.sum(r.c.costed_calls), func.sum(r.c.stored_calls),
+            func.sum(r.c.costed_calls), func.sum(r.c.stored_calls), _hex_concat(r, conn.dialect.name),
         ).select_from(source).where(where).group_by(*rkeys)
         for row in conn.execute(sums):
-            groups.sums[groups.at(tuple(row[:n]))].add_sums(
-                [None if v is None else (float(v) if i in (5, 6) else int(v)) for i, v in enumerate(row[n:])])
-        at, blob_groups, blobs = groups.at, groups.blob_groups, groups.blobs
-        for row in conn.execution_options(yield_per=20_000).execute(
-                select(*rkeys, r.c.latency_hist).select_from(source).where(where)):
-            blob_groups.append(at(tuple(row[:n])))
-            blobs.append(row[n])
+            gid = groups.at(tuple(row[:n]))
+            groups.sums[gid].add_sums(
+                [None if v is None else (float(v) if i in (5, 6) else int(v)) for i, v in enumerate(row[n:-1])])
+            groups.blob_groups.append(gid)
+            groups.blobs.append(bytes.fromhex(row[-1] or ""))
         versions.update(v for (v,) in conn.execute(select(r.c.price_table).where(where, r.c.price_table != "")
                                                    .distinct()))
 
@@ -174,6 +174,14 @@ def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None
             groups.sums[gid].add_sums(group.sums)
             groups.dense.append((gid, group.hist()))
     return groups, versions
+
+
+def _hex_concat(r: Table, dialect: str) -> Any:
+    from sqlalchemy import func, literal_column
+
+    if dialect == "sqlite":
+        return func.group_concat(func.hex(r.c.latency_hist), "")
+    return literal_column("GROUP_CONCAT(HEX(api_usage_rollups.latency_hist) SEPARATOR '')")
 
 
 def _rollup_state(conn: Connection, table: PriceTable) -> tuple[int | None, str | None]:
@@ -207,6 +215,8 @@ def _from_rollups(engine: Engine, keys: Sequence[str], *, start: dt.datetime | N
     with _reading(engine) as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")  # one snapshot for the watermark, the rollups and the edge
+        else:  # the histograms of a group travel as one GROUP_CONCAT: lift its 1 MB default
+            conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
         watermark, why = _rollup_state(conn, table)
         if watermark is None:
             return why or "no rollups"
