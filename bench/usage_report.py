@@ -203,20 +203,24 @@ def main() -> None:
     parser.add_argument("--mariadb-url", default=None, help="an empty MariaDB database to build in instead")
     parser.add_argument("--keep", action="store_true", help="keep the database file")
     parser.add_argument("--no-exact", action="store_true", help="skip the --exact column (slow at 10M rows)")
+    parser.add_argument("--reuse", action="store_true", help="keep the rows already in --mariadb-url/--db "
+                        "(rollups rebuilt)")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
+    built = float("nan")
     if args.mariadb_url:
         url = args.mariadb_url
-        built = build_mariadb(url, args.rows)
+        if not args.reuse:
+            built = build_mariadb(url, args.rows)
     else:
         db_path = args.db or Path(folder.name) / "usage-bench.db"
-        if db_path.exists():
-            db_path.unlink()
         url = f"sqlite:///{db_path}"
-        built = build(db_path, args.rows)
+        if not args.reuse:
+            db_path.unlink(missing_ok=True)
+            built = build(db_path, args.rows)
     engine = make_engine(url)
     print(f"{engine.dialect.name}: built {args.rows:,} rows in {built:.1f} s ({args.rows / built:,.0f} rows/s)")
-    took, peak, done = measure(lambda: rollup(engine, settle_seconds=0))
+    took, peak, done = measure(lambda: rollup(engine, settle_seconds=0, rebuild=args.reuse))
     print(f"usage rollup (first, all rows): {took:6.1f} s, {done.buckets:,} buckets")
     edge = max(args.rows // 1000, 1)
     add_open_edge(engine, edge)

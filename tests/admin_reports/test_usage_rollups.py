@@ -141,3 +141,19 @@ def test_cost_is_exact_to_the_micro_dollar(engine: Engine) -> None:
     rollup(engine, settle_seconds=0)
     want = sum(Decimal("0.000001") * (i % 7 + 1) for i in range(3000))
     assert usage_report(engine).totals["cost_usd"] == want == usage_report(engine, exact=True).totals["cost_usd"]
+
+
+def test_more_buckets_than_one_insert_chunk(engine: Engine) -> None:
+    # 300 pupils × 7 days = 2,100 pupil-day buckets in one recomputed run, from 6,300 aggregate rows: more than
+    # one fetch (5,000) of the server-side cursor MariaDB streams them from, which must be read out before
+    # any insert on the connection (an insert mid-stream silently cut the rest off).
+    users = add_users(engine, 300)
+    insert_usage(engine, [{"service": "openai", "operation": "chat", "model": "gpt-4o", "user_id": u,
+                           "status": "ok", "latency_ms": 10 + d + k, "input_tokens": 5,
+                           "created_at": START + dt.timedelta(days=d, hours=3)}
+                          for u in users for d in range(7) for k in range(3)])  # > 5,000 streamed rows
+    done = rollup(engine, settle_seconds=0)
+    assert done.buckets == 2100 + 7 + 7  # pupil-days + days + hours
+    got = usage_report(engine, by="user")
+    assert got.source == "rollups" and len(got.rows) == 300
+    assert_same(got, usage_report(engine, by="user", exact=True))

@@ -122,10 +122,11 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
     drop, agg, n_keys = statements
     conn.execute(drop, {"lo": lo, "hi": hi})
     second = dt.timedelta(seconds=1)
+    # The result streams (a server-side cursor on MariaDB), so nothing else may run on this connection until
+    # it is read to the end: buckets are collected (their count is bounded by _SPAN periods), then inserted.
     result = conn.execution_options(yield_per=5000).execute(
         agg, {"upto": upto, "lo_slack": lo - second, "hi_slack": hi + second})
     batch: list[dict[str, Any]] = []
-    written = 0
     for key, group in fold(result, n_keys):
         start = parse_period(key[0])
         if not lo <= start < hi:
@@ -142,15 +143,10 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
             "stored_calls": int(s["stored"]), "latency_count": count, "latency_sum_ms": total,
             "latency_hist": encode_values(group.latencies, group.counts),
         })
-        if len(batch) >= _INSERT_CHUNK:
-            conn.execute(insert(rollups), batch)
-            written += len(batch)
-            batch = []
     result.close()
-    if batch:
-        conn.execute(insert(rollups), batch)
-        written += len(batch)
-    return written
+    for i in range(0, len(batch), _INSERT_CHUNK):
+        conn.execute(insert(rollups), batch[i : i + _INSERT_CHUNK])
+    return len(batch)
 
 
 def _batch(conn: Connection, table: PriceTable, fingerprint: str, *, batch_size: int, settle: float,
