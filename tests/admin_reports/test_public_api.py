@@ -17,7 +17,8 @@ def test_public_names() -> None:
     assert set(characters.__all__) >= {"check_characters", "create_character", "get_character",
                                        "list_characters", "update_character", "incomplete_characters"}
     assert set(usage.__all__) == {"GROUPINGS", "USAGE_EXPORT_COLUMNS", "UsageReport", "cost_by_day",
-                                  "export_usage", "usage_report"}
+                                  "export_usage", "usage_report", "iter_usage", "rollup", "RollupResult",
+                                  "RollupThread", "export_parquet", "ParquetExport", "duckdb_report"}
     assert dashboard.__all__ == ["DEFAULT_AVATAR_PROVIDER", "dashboard"]
     assert "render_chart" in usage_chart.__all__ and "read_table" in csvfile.__all__
     for module in (pricing, assignments, characters, usage, dashboard, usage_chart, csvfile):
@@ -35,7 +36,7 @@ def test_row_schema_is_the_file_in_schemas() -> None:
     "command",
     [["characters", "list"], ["characters", "show"], ["characters", "create"], ["characters", "update"],
      ["characters", "check"], ["assignments", "import"], ["assignments", "export"], ["usage", "report"],
-     ["usage", "export"], ["dashboard"]],
+     ["usage", "export"], ["usage", "rollup"], ["dashboard"]],
 )
 def test_help_has_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])

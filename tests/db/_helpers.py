@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["run_sql", "sqlite_rebuild"]
+__all__ = ["HEAD", "REVISIONS", "run_sql", "sqlite_rebuild"]
+
+# The migration chain, oldest first (0002, the security tables, joins at merge: add it here then).
+REVISIONS = ["0001", "0002", "0003"]
+HEAD = REVISIONS[-1]
 
 
 def run_sql(engine: Engine, *statements: str) -> None:

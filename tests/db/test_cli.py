@@ -16,7 +16,7 @@ import pytest
 from typer.testing import Result
 
 from tests._mariadb import free_port
-from tests.db._helpers import run_sql
+from tests.db._helpers import HEAD, REVISIONS, run_sql
 from tinytalk_sdk.db import make_engine
 from tinytalk_sdk.db.migrate import current
 
@@ -35,11 +35,11 @@ def test_db_init_status_check(cli: Cli, db_url: str) -> None:
     init = cli("db", "init", "--example-data", "--json", db=db_url)
     assert init.exit_code == 0, init.stderr
     data = json.loads(init.stdout)
-    assert data["applied"] == ["0001", "0002"] and data["example_data"]["users"] == 3
+    assert data["applied"] == REVISIONS and data["example_data"]["users"] == 3
     assert data["status"]["up_to_date"] is True
 
     status = cli("db", "status", "--json", db=db_url)
-    assert status.exit_code == 0 and json.loads(status.stdout)["current"] == "0002"
+    assert status.exit_code == 0 and json.loads(status.stdout)["current"] == HEAD
 
     check = cli("db", "check", "--json", db=db_url)
     assert check.exit_code == 0, check.stderr
@@ -76,11 +76,11 @@ def test_db_check_exit_8_on_drift(cli: Cli, engine: object, db_url: str) -> None
 def test_db_upgrade_dry_run_changes_nothing(cli: Cli, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'dry.db'}"
     result = cli("db", "upgrade", "--dry-run", "--json", db=url)
-    assert result.exit_code == 0 and json.loads(result.stdout)["would_apply"] == ["0001", "0002"]
+    assert result.exit_code == 0 and json.loads(result.stdout)["would_apply"] == REVISIONS
     engine = make_engine(url)
     assert current(engine) is None
     applied = cli("db", "upgrade", "--json", db=url)
-    assert json.loads(applied.stdout)["applied"] == ["0001", "0002"] and current(engine) == "0002"
+    assert json.loads(applied.stdout)["applied"] == REVISIONS and current(engine) == HEAD
     engine.dispose()
 
 
@@ -95,8 +95,8 @@ def test_db_stamp_adopts_a_php_made_database(cli: Cli, tmp_path: Path) -> None:
     no_yes = cli("db", "stamp", "head", db=url)  # stdin is not a TTY: refuses without --yes
     assert no_yes.exit_code == 13 and current(engine) is None
     stamped = cli("db", "stamp", "head", "--yes", "--json", db=url)
-    assert stamped.exit_code == 0 and json.loads(stamped.stdout) == {"stamped": "0002", "previous": None}
-    assert current(engine) == "0002"
+    assert stamped.exit_code == 0 and json.loads(stamped.stdout) == {"stamped": HEAD, "previous": None}
+    assert current(engine) == HEAD
     engine.dispose()
 
 
@@ -190,5 +190,5 @@ def test_subprocess_demo_db_step(proc_env: dict[str, str]) -> None:
     result = _run("demo", "--only", "db", "--json", env=proc_env, timeout=120)
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)["facts"]["db"]
-    assert facts["revision"] == "0002" and facts["avatar_provider"] == "replika"
+    assert facts["revision"] == HEAD and facts["avatar_provider"] == "replika"
     assert facts["example_data_added"]["users"] == 3 and facts["avatar_provider_history"] == 3

@@ -173,7 +173,7 @@ def test_empty_database_is_all_missing_tables(db_url: str) -> None:
         report = check_drift(engine)
     finally:
         engine.dispose()
-    assert report.kinds() == {"missing_table"} and len(report.findings) == 14  # 12 + 2 of 0002
+    assert report.kinds() == {"missing_table"} and len(report.findings) == 16  # 12 + 2 of 0002 + 2 of 0003
     assert "tinytalk-test-pw" not in str(report.to_dict())
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
-from tests.db._helpers import run_sql
+from tests.db._helpers import HEAD, REVISIONS, run_sql
 from tinytalk_sdk import DatabaseError
 from tinytalk_sdk.db import make_engine, migrate, transaction
 from tinytalk_sdk.db.base import Base
@@ -20,6 +20,7 @@ TABLES = {
     "student_character_assignments", "chat_sessions", "chat_messages", "api_usage_logs", "admin_users",
     "admin_settings", "prompt_history",
     "auth_throttles", "idempotency_keys",  # the server's own (revision 0002, issue 12)
+    "api_usage_rollups", "api_usage_rollup_state",  # the toolkit's own (revision 0003)
 }
 
 
@@ -27,8 +28,8 @@ def test_migrations_ship_inside_the_package() -> None:
     loc = migrate.SCRIPT_LOCATION
     assert (loc / "env.py").is_file() and (loc / "script.py.mako").is_file()
     names = sorted(p.name for p in (loc / "versions").glob("*.py"))
-    assert names == ["0001_initial_schema.py", "0002_security_tables.py"]
-    assert migrate.head() == "0002"
+    assert names == ["0001_initial_schema.py", "0002_security_tables.py", "0003_usage_rollups.py"]
+    assert migrate.head() == HEAD
     assert not list(Path(migrate.__file__).parent.rglob("alembic.ini"))
 
 
@@ -36,11 +37,11 @@ def test_upgrade_empty_database_to_head(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         before = migrate.status(engine)
-        assert before["current"] is None and before["pending"] == ["0001", "0002"] and not before["up_to_date"]
-        assert migrate.upgrade(engine) == ["0001", "0002"]
+        assert before["current"] is None and before["pending"] == REVISIONS and not before["up_to_date"]
+        assert migrate.upgrade(engine) == REVISIONS
         assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
         after = migrate.status(engine)
-        assert after == {**after, "current": "0002", "head": "0002", "pending": [], "up_to_date": True}
+        assert after == {**after, "current": HEAD, "head": HEAD, "pending": [], "up_to_date": True}
         assert "tinytalk-test-pw" not in after["database"]
         assert migrate.upgrade(engine) == []  # idempotent
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 import bcrypt
 from sqlalchemy import Engine, func, select
 
+from tests.db._helpers import HEAD, REVISIONS
 from tinytalk_sdk.db import make_engine, transaction
 from tinytalk_sdk.db.migrate import current
 from tinytalk_sdk.db.models import AdminSetting, AdminUser, AiPersona, PromptHistory, User
@@ -49,7 +50,7 @@ def test_example_data_is_idempotent(engine: Engine) -> None:
 def test_ensure_database_migrates_an_empty_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     try:
-        assert ensure_database(engine) == ["0001", "0002"]
-        assert current(engine) == "0002"
+        assert ensure_database(engine) == REVISIONS
+        assert current(engine) == HEAD
     finally:
         engine.dispose()

@@ -38,6 +38,10 @@ def register(app: typer.Typer) -> None:
                                           "locks start (default 20 wrong PINs, 30 registrations); raise it "
                                           "for a classroom behind one NAT or a load test.")
         ] = None,
+        rollup_every: Annotated[
+            float, typer.Option("--rollup-every", min=0,
+                                help="Seconds between background usage rollups (0 = off; see `usage rollup`).")
+        ] = 300.0,
         json_: JsonOpt = False,
     ) -> None:
         """Run the local TinyTalk API server: migrates the database first, then serves /api/*.php,
@@ -101,10 +105,20 @@ def register(app: typer.Typer) -> None:
         server = uvicorn.Server(uvicorn.Config(
             api, log_config=uvicorn_log_config(debug=app_ctx.debug), access_log=app_ctx.debug, lifespan="off",
             timeout_graceful_shutdown=3, ws="none"))
+        rollups = None
+        if rollup_every > 0:
+            from tinytalk_sdk.admin.usage.background import RollupThread
+            from tinytalk_sdk.pricing import load_price_table
+
+            rollups = RollupThread(engine, interval=rollup_every, price_table=load_price_table(
+                config.get("price_table")))
+            rollups.start()
         try:
             server.run(sockets=[sock])
         finally:
             sock.close()
+            if rollups is not None:
+                rollups.stop()
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -1,4 +1,5 @@
-"""The 12 tables of the TinyTalk database (PLATFORM.md), as the PHP backend uses them.
+"""The 12 tables of the TinyTalk database (PLATFORM.md), as the PHP backend uses them, and the toolkit's own
+usage rollups (``api_usage_rollups``, ``api_usage_rollup_state``; revision 0003, docs/usage-and-costs.md).
 
 Why each non-obvious column exists is written in ``docs/schema.md``; keep the two together.
 """
@@ -36,6 +37,8 @@ __all__ = [
     "AiCharacter",
     "AiPersona",
     "ApiUsageLog",
+    "ApiUsageRollup",
+    "ApiUsageRollupState",
     "AuthThrottle",
     "CharacterEmotion",
     "ChatMessage",
@@ -346,3 +349,5 @@ class PromptHistory(Base):
 # The local server's own bookkeeping (revision 0002) registers on the same metadata: importing this
 # module keeps meaning "every table".
 from .security_models import AuthThrottle, IdempotencyKey  # noqa: E402
+# The toolkit's own usage rollups live in their own module; importing them here registers them with the models.
+from .rollup_models import ApiUsageRollup, ApiUsageRollupState  # noqa: E402

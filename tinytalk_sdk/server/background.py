@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from ..auth_throttle import AuthLimits
+    from ..admin.usage.background import RollupThread
     from ..providers.base import CostFn
     from ..providers.bundle import Providers
     from .faults import FaultPlan
@@ -42,6 +43,7 @@ class RunningServer:
     _server: Any = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+    rollups: RollupThread | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str:
@@ -58,6 +60,8 @@ class RunningServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting, let running requests finish (a few seconds at most), close the engine."""
+        if self.rollups is not None:
+            self.rollups.stop(timeout)
         if self._thread.is_alive():
             self._server.should_exit = True
             self._thread.join(timeout / 2)
@@ -91,11 +95,15 @@ def start_background_server(
     cost: CostFn | None = None,
     schema_map: Mapping[str, Any] | None = None,
     auth_limits: AuthLimits | None = None,
+    rollup_interval: float | None = None,
+    rollup_settle_seconds: float | None = None,
 ) -> RunningServer:
     """Start the server for ``engine_url`` (migrated first unless ``migrate=False``) and wait until it
     accepts connections. ``port=0`` picks a free port. ``cost`` prices the usage rows (default: the
     built-in price table; ``providers.factory.cost_for(config)`` for a profile's). ``schema_map`` is a
-    profile's ``[schema]`` table, for a database the PHP backend made (tinytalk_sdk.db.schema_map)."""
+    profile's ``[schema]`` table, for a database the PHP backend made (tinytalk_sdk.db.schema_map). With
+    ``rollup_interval`` (seconds) the usage rollups are kept fresh by a background thread
+    (docs/usage-and-costs.md)."""
     import uvicorn
 
     from ..db import make_engine
@@ -143,5 +151,11 @@ def start_background_server(
             engine.dispose()
             raise TinyTalkError(f"the API server did not start on {host}:{bound_port}")
         time.sleep(0.01)
-    return RunningServer(host=host, port=bound_port, engine_url=engine_url, app=app, _server=server,
-                         _thread=thread, _engine=engine)
+    running = RunningServer(host=host, port=bound_port, engine_url=engine_url, app=app, _server=server,
+                            _thread=thread, _engine=engine)
+    if rollup_interval:
+        from ..admin.usage.background import RollupThread
+
+        running.rollups = RollupThread(engine, interval=rollup_interval, settle_seconds=rollup_settle_seconds)
+        running.rollups.start()
+    return running

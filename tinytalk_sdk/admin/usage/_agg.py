@@ -1,0 +1,131 @@
+"""Raw rows to sums: the one aggregate both the rollup job and the report's open edge run over the raw table.
+
+The database does the heavy part (``GROUP BY dims…, latency_ms`` with every sum); Python only folds the
+latency rows of a group into a histogram, streaming, so memory holds one group at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._sql import cost_sql, micros_sql
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sqlalchemy import ColumnElement, Select, Table
+
+    from ...pricing import PriceTable
+
+# hour and day: no user dimension (their size is flat in rows and pupils); uday: per user and day.
+GRAINS = ("hour", "day", "uday")
+STEP = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "uday": dt.timedelta(days=1)}
+_FORMAT = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "uday": "%Y-%m-%d 00:00:00"}
+SUM_NAMES = ("calls", "errors", "input_tokens", "output_tokens", "characters", "audio_seconds", "session_minutes",
+             "cost_micros", "costed", "stored")
+
+
+def period_sql(grain: str, column: Any, dialect: str) -> ColumnElement[Any]:
+    """The start of ``column``'s hour or day (UTC) as ``'YYYY-MM-DD HH:00:00'`` text, on both databases."""
+    from sqlalchemy import func
+
+    if dialect == "sqlite":
+        return func.strftime(_FORMAT[grain], column)
+    return func.date_format(column, _FORMAT[grain])
+
+
+def parse_period(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+
+
+def floor_to(grain: str, value: dt.datetime) -> dt.datetime:
+    value = value.astimezone(dt.UTC)
+    if grain == "hour":
+        return value.replace(minute=0, second=0, microsecond=0)
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def ceil_to(grain: str, value: dt.datetime) -> dt.datetime:
+    floor = floor_to(grain, value)
+    return floor if floor == value else floor + STEP[grain]
+
+
+def agg_select(log: Table, table: PriceTable, groups: Sequence[Any], where: Sequence[Any],
+               from_: Any = None) -> Select[Any]:
+    """``SELECT groups…, latency, sums… GROUP BY groups…, latency ORDER BY`` the same (free after the sort
+    ``GROUP BY`` already does), so :func:`fold` can stream."""
+    from sqlalchemy import Float, and_, case, func, select, type_coerce
+
+    cost = cost_sql(log, table)
+    keys = [*groups, log.c.latency_ms]
+    stmt = select(
+        *groups,
+        log.c.latency_ms.label("latency"),
+        func.count().label("calls"),
+        func.sum(case((log.c.status != "ok", 1), else_=0)).label("errors"),
+        func.sum(log.c.input_tokens).label("input_tokens"),
+        func.sum(log.c.output_tokens).label("output_tokens"),
+        func.sum(log.c.characters).label("characters"),
+        type_coerce(func.sum(log.c.audio_seconds), Float).label("audio_seconds"),
+        type_coerce(func.sum(log.c.session_minutes), Float).label("session_minutes"),
+        func.sum(micros_sql(cost)).label("cost_micros"),
+        func.count(cost).label("costed"),
+        func.count(log.c.cost_usd).label("stored"),
+    ).select_from(log if from_ is None else from_)
+    if where:
+        stmt = stmt.where(and_(*where))
+    return stmt.group_by(*keys).order_by(*keys)
+
+
+class Group:
+    """The running sums of one group, and its latencies as ``(value, count)`` pairs."""
+
+    __slots__ = ("counts", "latencies", "sums")
+
+    def __init__(self) -> None:
+        self.sums: list[Any] = [0] * len(SUM_NAMES)
+        self.latencies: list[int] = []
+        self.counts: list[int] = []
+
+    def add_row(self, latency: Any, values: Sequence[Any]) -> None:
+        sums = self.sums
+        for i, v in enumerate(values):
+            if v is not None:
+                sums[i] += v
+        if latency is not None:
+            self.latencies.append(int(latency))
+            self.counts.append(int(values[0]))
+
+    def add_sums(self, values: Sequence[Any]) -> None:
+        for i, v in enumerate(values):
+            if v is not None:
+                self.sums[i] += v
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(zip(SUM_NAMES, self.sums, strict=True))
+
+    def hist(self) -> np.ndarray:
+        from .histogram import dense
+
+        return dense(self.latencies, self.counts)
+
+    def latency_totals(self) -> tuple[int, int]:
+        return sum(self.counts), sum(v * c for v, c in zip(self.latencies, self.counts, strict=True))
+
+
+def fold(rows: Iterable[Sequence[Any]], n_keys: int) -> Iterator[tuple[tuple[Any, ...], Group]]:
+    """Consecutive rows of :func:`agg_select` (ordered by group) folded into one :class:`Group` per key."""
+    current: tuple[Any, ...] | None = None
+    group = Group()
+    for row in rows:
+        key = tuple(row[:n_keys])
+        if key != current:
+            if current is not None:
+                yield current, group
+            current, group = key, Group()
+        group.add_row(row[n_keys], row[n_keys + 1 :])
+    if current is not None:
+        yield current, group
