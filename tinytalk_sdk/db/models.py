@@ -346,8 +346,7 @@ class PromptHistory(Base):
     created_at: Mapped[dt.datetime] = _created()
 
 
-# The local server's own bookkeeping (revision 0002) registers on the same metadata: importing this
-# module keeps meaning "every table".
-from .security_models import AuthThrottle, IdempotencyKey  # noqa: E402
-# The toolkit's own usage rollups live in their own module; importing them here registers them with the models.
+# The toolkit's own tables register on the same metadata, so importing this module keeps meaning "every
+# table": the usage rollups (revision 0003) and the local server's bookkeeping (revision 0002).
 from .rollup_models import ApiUsageRollup, ApiUsageRollupState  # noqa: E402
+from .security_models import AuthThrottle, IdempotencyKey  # noqa: E402

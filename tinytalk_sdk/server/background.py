@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from starlette.applications import Starlette
 
-    from ..auth_throttle import AuthLimits
     from ..admin.usage.background import RollupThread
+    from ..auth_throttle import AuthLimits
     from ..providers.base import CostFn
     from ..providers.bundle import Providers
     from .faults import FaultPlan
