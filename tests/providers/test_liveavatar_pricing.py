@@ -44,7 +44,7 @@ def test_credits_of_a_session() -> None:
 def test_the_sql_estimate_agrees(sqlite_engine: Engine) -> None:
     from sqlalchemy import insert, select
 
-    from tinytalk_sdk.admin.usage import price_sql
+    from tinytalk_sdk.admin.usage._sql import price_sql
     from tinytalk_sdk.db.base import Base
     from tinytalk_sdk.db.models import ApiUsageLog  # noqa: F401  (registers the table)
 
