@@ -16,22 +16,22 @@ keeps rows in memory; the server rebinds such recorders to its database (see ``b
 from __future__ import annotations
 
 import io
-import itertools
-import math
 import re
 import subprocess
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import ProviderError
-from .base import CallContext, ChatResult, ChatTurn, Transcript, TtsStream, UsageRecorder
-from .bundle import AvatarSession, AvatarStop, AvatarTask, Providers
+from .base import CallContext, Transcript, TtsStream, UsageRecorder
+from .bundle import Providers
+from .offline_avatar import FakeAvatar
+from .offline_tutor import SUMMARY_MARKER, TutorChat, correct_sentence, estimate_tokens
 
 __all__ = [
+    "SUMMARY_MARKER",
     "EspeakTTS",
     "FakeAvatar",
     "PocketSphinxSTT",
@@ -224,250 +224,6 @@ class PocketSphinxSTT:
                 hyp = decoder.hyp()
                 text = hyp.hypstr.strip() if hyp is not None else ""
         return Transcript(text=text, language="en", duration_seconds=round(duration, 3))
-
-
-# ---- the tutor -----------------------------------------------------------------------------------
-
-# Common errors of young learners: (pattern, replacement, why). Applied in order, case-insensitively.
-_CORRECTIONS: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(p, re.IGNORECASE), r, why)
-    for p, r, why in [
-        (r"\bgoed\b", "went", "irregular past tense"),
-        (r"\beated\b", "ate", "irregular past tense"),
-        (r"\brunned\b", "ran", "irregular past tense"),
-        (r"\bbuyed\b", "bought", "irregular past tense"),
-        (r"\bcatched\b", "caught", "irregular past tense"),
-        (r"\bteached\b", "taught", "irregular past tense"),
-        (r"\bthinked\b", "thought", "irregular past tense"),
-        (r"\bswimmed\b", "swam", "irregular past tense"),
-        (r"\bwinned\b", "won", "irregular past tense"),
-        (r"\bsleeped\b", "slept", "irregular past tense"),
-        (r"\bdrinked\b", "drank", "irregular past tense"),
-        (r"\bmaked\b", "made", "irregular past tense"),
-        (r"\bchilds\b", "children", "irregular plural"),
-        (r"\bmouses\b", "mice", "irregular plural"),
-        (r"\bfoots\b", "feet", "irregular plural"),
-        (r"\btooths\b", "teeth", "irregular plural"),
-        (r"\bmore better\b", "better", "comparative"),
-        (r"\bi is\b", "I am", "subject-verb agreement"),
-        (r"\bi are\b", "I am", "subject-verb agreement"),
-        (r"\bi has\b", "I have", "subject-verb agreement"),
-        (r"\b(he|she|it) don't\b", r"\1 doesn't", "subject-verb agreement"),
-        (r"\b(he|she|it) have\b", r"\1 has", "subject-verb agreement"),
-        (r"\b(he|she|it) go\b", r"\1 goes", "subject-verb agreement"),
-        (r"\b(he|she|it) like\b", r"\1 likes", "subject-verb agreement"),
-        (r"\b(he|she|it) are\b", r"\1 is", "subject-verb agreement"),
-        (r"\b(they|we|you) was\b", r"\1 were", "subject-verb agreement"),
-    ]
-]
-_GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening))\b", re.IGNORECASE)
-_FOLLOW_UPS = [
-    "What else did you do today?",
-    "Can you tell me more about it?",
-    "How did that make you feel?",
-    "Who was with you?",
-    "What is your favourite part?",
-]
-SUMMARY_MARKER = "summarize"
-
-
-def correct_sentence(sentence: str) -> tuple[str, list[tuple[str, str, str]]]:
-    """Apply the correction rules; return the corrected sentence and the (wrong, right, why) triples."""
-    fixes: list[tuple[str, str, str]] = []
-    out = sentence
-    for pattern, repl, why in _CORRECTIONS:
-        for match in pattern.finditer(out):
-            fixes.append((match.group(0), match.expand(repl), why))
-        out = pattern.sub(repl, out)
-    out = re.sub(r"\bi\b", "I", out)  # the pronoun, once the rules ran
-    if out and out[0].islower():
-        out = out[0].upper() + out[1:]
-    return out, fixes
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters per token, as OpenAI's rule of thumb for English."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
-
-
-def _student_lines(turns: list[str]) -> list[str]:
-    """The learner's sentences: ``user: …`` lines of a transcript turn, or the turns themselves."""
-    lines: list[str] = []
-    for turn in turns:
-        tagged = [ln for ln in turn.splitlines() if re.match(r"^\s*(user|assistant)\s*:", ln, re.IGNORECASE)]
-        if not tagged:
-            lines.append(turn)
-        lines.extend(ln.split(":", 1)[1].strip() for ln in tagged if ln.strip().lower().startswith("user"))
-    return [ln for ln in lines if ln]
-
-
-def _stable_pick(options: list[str], key: str) -> str:
-    return options[zlib.crc32(key.encode("utf-8")) % len(options)]
-
-
-class TutorChat:
-    """A deterministic English tutor. ``reply`` returns the answer and the emotion it shows."""
-
-    name = "tutor"
-    service = "offline"
-    model = "offline-tutor"
-    records_usage = True  # writes its own usage row through self.recorder
-
-    def __init__(self, *, chunk_delay: float = 0.0, recorder: UsageRecorder | None = None) -> None:
-        self.recorder = recorder or UsageRecorder()
-        self.chunk_delay = chunk_delay  # seconds between streamed words (0 in tests)
-
-    def reply(self, messages: list[ChatTurn]) -> tuple[str, str]:
-        system = " ".join(m.content for m in messages if m.role == "system").lower()
-        user_turns = [m.content for m in messages if m.role == "user"]
-        if SUMMARY_MARKER in system:
-            return self._summary(_student_lines(user_turns)), "thinking"
-        last = (user_turns[-1] if user_turns else "").strip()
-        corrected, fixes = correct_sentence(last.rstrip(".!"))
-        if fixes:
-            text = f'Good try! We say: "{corrected}." Can you say it again?'
-            if "->" in system:  # feedback mode: one "original -> corrected: why" line per mistake
-                text += "".join(f"\n{wrong} -> {right}: {why}" for wrong, right, why in fixes)
-            return text, "review"
-        if not last:
-            return "I am listening. Can you say something in English?", "thinking"
-        if _GREETING.match(last):
-            return "Hello! Great to see you. What did you do today?", "praise"
-        if last.endswith("?"):
-            return "That is a good question! Let me think. What do you think?", "thinking"
-        if len(last.split()) < 3:
-            return "Let me think. Can you say that in a full sentence?", "thinking"
-        return f"Great sentence! {_stable_pick(_FOLLOW_UPS, last)}", "praise"
-
-    def _summary(self, user_turns: list[str]) -> str:
-        if not user_turns:
-            return "No conversation yet."
-        fixes = [pair for turn in user_turns for pair in correct_sentence(turn)[1]]
-        words = sorted({w.lower() for turn in user_turns for w in re.findall(r"[A-Za-z']+", turn)})
-        parts = [f"The student said {len(user_turns)} sentence{'s' if len(user_turns) != 1 else ''}."]
-        if fixes:
-            parts.append("Corrections: " + "; ".join(f'"{a}" → "{b}"' for a, b, _why in fixes) + ".")
-        else:
-            parts.append("No grammar mistakes found.")
-        parts.append(f"Words used: {len(words)}.")
-        return " ".join(parts)
-
-    def _result(self, messages: list[ChatTurn], text: str, result: ChatResult | None) -> ChatResult:
-        result = result if result is not None else ChatResult(text="")
-        result.text = text
-        result.input_tokens = sum(estimate_tokens(m.content) + 4 for m in messages)
-        result.output_tokens = estimate_tokens(text)
-        result.model = self.model
-        result.finish_reason = "stop"
-        return result
-
-    def stream(
-        self, messages: list[ChatTurn], *, model: str | None = None, temperature: float | None = None,
-        ctx: CallContext | None = None, result: ChatResult | None = None,
-    ) -> Iterator[str]:
-        started = time.perf_counter()
-        with self.recorder.call(self.service, "chat_stream", model=self.model, ctx=ctx) as entry:
-            text, _emotion = self.reply(messages)
-            sent: list[str] = []
-            try:
-                # GPT-4o sends a token or two per chunk; a word with its leading space is close enough.
-                for i, word in enumerate(text.split(" ")):
-                    if self.chunk_delay:
-                        time.sleep(self.chunk_delay)
-                    piece = word if i == 0 else " " + word
-                    entry.mark_first_byte(started)
-                    sent.append(piece)
-                    yield piece
-            finally:
-                # On an early close the usage row counts what was actually sent.
-                done = self._result(messages, "".join(sent), result)
-                entry.input_tokens, entry.output_tokens = done.input_tokens, done.output_tokens
-
-    def complete(
-        self, messages: list[ChatTurn], *, model: str | None = None, temperature: float | None = None,
-        ctx: CallContext | None = None, operation: str = "chat",
-    ) -> ChatResult:
-        with self.recorder.call(self.service, operation, model=self.model, ctx=ctx) as entry:
-            text, _emotion = self.reply(messages)
-            done = self._result(messages, text, None)
-            entry.input_tokens, entry.output_tokens = done.input_tokens, done.output_tokens
-        return done
-
-
-class FakeAvatar:
-    """HeyGen-like streaming sessions kept in memory; ids are deterministic (a counter)."""
-
-    name = "fake-avatar"
-    service = "offline"
-    model = "fake-avatar"
-    records_usage = True  # writes its own usage row through self.recorder
-
-    def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, recorder: UsageRecorder | None = None
-    ) -> None:
-        self.recorder = recorder or UsageRecorder()
-        self.clock = clock
-        self._counter = itertools.count(1)
-        self._tasks = itertools.count(1)
-        self._lock = threading.Lock()
-        self.sessions: dict[str, dict[str, Any]] = {}
-
-    def _get(self, session_id: str, *states: str) -> dict[str, Any]:
-        session = self.sessions.get(session_id)
-        if session is None:
-            raise ProviderError(f"unknown session '{session_id}'", provider="offline", status=404,
-                                code="session_not_found")
-        if states and session["state"] not in states:
-            raise ProviderError(f"session '{session_id}' is {session['state']}", provider="offline",
-                                status=400, code="session_state")
-        return session
-
-    def create_session(
-        self, *, avatar_id: str | None = None, voice_id: str | None = None, quality: str | None = None,
-        ctx: CallContext | None = None,
-    ) -> AvatarSession:
-        with self.recorder.call(self.service, "heygen_new", model=self.model, ctx=ctx), self._lock:
-            session_id = f"offline-{next(self._counter):06d}"
-            self.sessions[session_id] = {"state": "new", "created": self.clock(), "started": None,
-                                         "ice": 0, "tasks": 0, "avatar_id": avatar_id or "offline-avatar"}
-        return AvatarSession(
-            session_id=session_id, avatar_id=avatar_id or "offline-avatar",
-            url="wss://offline.invalid/livekit", access_token=f"offline-token-{session_id}",
-            session_duration_limit=600, extra={"quality": quality or "medium", "voice_id": voice_id},
-        )
-
-    def start_session(
-        self, session_id: str, *, sdp: dict[str, Any] | None = None, ctx: CallContext | None = None
-    ) -> dict[str, Any]:
-        with self.recorder.call(self.service, "heygen_start", model=self.model, ctx=ctx), self._lock:
-            session = self._get(session_id, "new")
-            session["state"], session["started"] = "started", self.clock()
-        if sdp:
-            return {"sdp": {"type": "answer", "sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=offline\r\n"}}
-        return {}
-
-    def send_ice(self, session_id: str, candidate: dict[str, Any], *, ctx: CallContext | None = None) -> None:
-        with self.recorder.call(self.service, "heygen_ice", model=self.model, ctx=ctx), self._lock:
-            self._get(session_id, "new", "started")["ice"] += 1
-
-    def speak(
-        self, session_id: str, text: str, *, task_type: str = "repeat", ctx: CallContext | None = None
-    ) -> AvatarTask:
-        with self.recorder.call(self.service, "heygen_task", model=self.model, ctx=ctx) as entry, self._lock:
-            entry.characters = len(text)
-            self._get(session_id, "started")["tasks"] += 1
-            task = f"task-{next(self._tasks):06d}"
-        # About 150 words a minute, the pace of the HeyGen voices.
-        return AvatarTask(task_id=task, duration_ms=max(400, len(text.split()) * 400))
-
-    def stop_session(self, session_id: str, *, ctx: CallContext | None = None) -> AvatarStop:
-        with self.recorder.call(self.service, "heygen_stop", model=self.model, ctx=ctx) as entry, self._lock:
-            session = self._get(session_id, "new", "started")
-            session["state"] = "stopped"
-            began = session["started"] if session["started"] is not None else session["created"]
-            stop = AvatarStop(session_id=session_id, duration_seconds=round(max(0.0, self.clock() - began), 3))
-            entry.session_minutes = stop.session_minutes
-        return stop
 
 
 def make_offline_providers(
