@@ -53,17 +53,11 @@ def ceil_to(grain: str, value: dt.datetime) -> dt.datetime:
     return floor if floor == value else floor + STEP[grain]
 
 
-def agg_select(log: Table, table: PriceTable, groups: Sequence[Any], where: Sequence[Any],
-               from_: Any = None) -> Select[Any]:
-    """``SELECT groups…, latency, sums… GROUP BY groups…, latency ORDER BY`` the same (free after the sort
-    ``GROUP BY`` already does), so :func:`fold` can stream."""
-    from sqlalchemy import Float, and_, case, func, select, type_coerce
+def sum_columns(log: Table, cost: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """The sums every usage aggregate takes over raw rows, labelled as :data:`SUM_NAMES`."""
+    from sqlalchemy import Float, case, func, type_coerce
 
-    cost = cost_sql(log, table)
-    keys = [*groups, log.c.latency_ms]
-    stmt = select(
-        *groups,
-        log.c.latency_ms.label("latency"),
+    return [
         func.count().label("calls"),
         func.sum(case((log.c.status != "ok", 1), else_=0)).label("errors"),
         func.sum(log.c.input_tokens).label("input_tokens"),
@@ -72,8 +66,24 @@ def agg_select(log: Table, table: PriceTable, groups: Sequence[Any], where: Sequ
         type_coerce(func.sum(log.c.audio_seconds), Float).label("audio_seconds"),
         type_coerce(func.sum(log.c.session_minutes), Float).label("session_minutes"),
         func.sum(micros_sql(cost)).label("cost_micros"),
+        # counts rather than CASEs over `cost`: SQLite would evaluate the price CASE once per mention
         func.count(cost).label("costed"),
         func.count(log.c.cost_usd).label("stored"),
+    ]
+
+
+def agg_select(log: Table, table: PriceTable, groups: Sequence[Any], where: Sequence[Any],
+               from_: Any = None) -> Select[Any]:
+    """``SELECT groups…, latency, sums… GROUP BY groups…, latency ORDER BY`` the same (free after the sort
+    ``GROUP BY`` already does), so :func:`fold` can stream."""
+    from sqlalchemy import and_, select
+
+    cost = cost_sql(log, table)
+    keys = [*groups, log.c.latency_ms]
+    stmt = select(
+        *groups,
+        log.c.latency_ms.label("latency"),
+        *sum_columns(log, cost),
     ).select_from(log if from_ is None else from_)
     if where:
         stmt = stmt.where(and_(*where))

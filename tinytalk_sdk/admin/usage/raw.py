@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...pricing import PriceTable, load_price_table
+from ._agg import sum_columns
 from ._model import UsageReport, fill_totals, make_row
 from ._sql import _day, _filters, _key, _reading, _tables, cost_sql, micros_sql, usd
 
@@ -41,7 +42,7 @@ def raw_statements(
 ) -> tuple[Select[Any], Select[Any], Select[Any]]:
     """The exact report's three statements: sums per group, percentiles per group, stored price tables.
     Plain SQL any engine with window functions runs (the DuckDB path compiles them too)."""
-    from sqlalchemy import Float, and_, case, func, select, type_coerce
+    from sqlalchemy import and_, case, func, select
 
     log, users = _tables()
     key, join_users = _key(by, log, users, dialect)
@@ -59,17 +60,7 @@ def raw_statements(
     agg = base(
         select(
             key.label("k"),
-            func.count().label("calls"),
-            func.sum(case((log.c.status != "ok", 1), else_=0)).label("errors"),
-            func.sum(log.c.input_tokens).label("input_tokens"),
-            func.sum(log.c.output_tokens).label("output_tokens"),
-            func.sum(log.c.characters).label("characters"),
-            type_coerce(func.sum(log.c.audio_seconds), Float).label("audio_seconds"),
-            type_coerce(func.sum(log.c.session_minutes), Float).label("session_minutes"),
-            func.sum(micros_sql(cost)).label("cost_micros"),
-            # counts rather than CASEs over `cost`: SQLite would evaluate the price CASE once per mention
-            func.count(cost).label("costed"),
-            func.count(log.c.cost_usd).label("stored"),
+            *sum_columns(log, cost),
         ).group_by(key)
     ).order_by(key)
 
