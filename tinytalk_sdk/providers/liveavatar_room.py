@@ -149,7 +149,9 @@ class LiveKitRoom:
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self._loop.run_forever, name="livekit-room", daemon=True)
             self._thread.start()
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        # The deadline is kept on the loop too (wait_for cancels the coroutine and waits for it), so a timed-out
+        # connect leaves no pending task behind to be destroyed, noisily, when the process exits.
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), self._loop).result(timeout + 1)
 
     def connect(self, url: str, token: str) -> None:
         import concurrent.futures
