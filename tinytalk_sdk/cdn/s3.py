@@ -106,17 +106,23 @@ class S3Backend:
         except (BotoCoreError, ClientError) as exc:
             raise self._fail("read", key, exc) from None
 
-    def stat(self, key: str) -> ObjectInfo | None:
+    def _head(self, key: str) -> dict[str, Any] | None:
+        """``HEAD`` of the object, or None when it does not exist."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            head = self._s3.head_object(Bucket=self.bucket, Key=self._key(key))
+            return dict(self._s3.head_object(Bucket=self.bucket, Key=self._key(key)))
         except ClientError as exc:
             if self._missing(exc):
                 return None
             raise self._fail("stat", key, exc) from None
         except BotoCoreError as exc:
             raise self._fail("stat", key, exc) from None
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        head = self._head(key)
+        if head is None:
+            return None
         return ObjectInfo(
             key, int(head["ContentLength"]), head.get("ContentType"), head.get("CacheControl")
         )
@@ -189,16 +195,8 @@ class S3Backend:
 
     def etag(self, key: str) -> str | None:
         """The object's ETag, or None when it does not exist."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return str(self._s3.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
-        except ClientError as exc:
-            if self._missing(exc):
-                return None
-            raise self._fail("stat", key, exc) from None
-        except BotoCoreError as exc:
-            raise self._fail("stat", key, exc) from None
+        head = self._head(key)
+        return None if head is None else str(head["ETag"])
 
     def replace_if(self, key: str, data: bytes, *, etag: str | None, content_type: str, cache_control: str) -> bool:
         """Replace ``key`` only if its ETag is still ``etag`` (None: only if it does not exist yet)."""
