@@ -6,6 +6,7 @@ On SQLite and MariaDB (the ``engine`` fixture), on generated rows compared with 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tinytalk_sdk.admin.usage import GROUPINGS, cost_by_day, rollup, usage_report
+from tinytalk_sdk.admin.usage._agg import USER_LEVELS, block_start
 from tinytalk_sdk.pricing import load_price_table
 
 from ._usage_data import START, add_users, assert_same, insert_usage, usage_rows
@@ -153,7 +155,73 @@ def test_more_buckets_than_one_insert_chunk(engine: Engine) -> None:
                            "created_at": START + dt.timedelta(days=d, hours=3)}
                           for u in users for d in range(7) for k in range(3)])  # > 5,000 streamed rows
     done = rollup(engine, settle_seconds=0)
-    assert done.buckets == 2100 + 7 + 7  # pupil-days + days + hours
+    days = [START + dt.timedelta(days=d) for d in range(7)]
+    blocks = sum(len({block_start(level, day) for day in days}) for level in range(1, len(USER_LEVELS)))
+    assert done.buckets == 2100 + 7 + 7 + 300 * blocks  # pupil-days + days + hours + pupils' longer blocks
     got = usage_report(engine, by="user")
     assert got.source == "rollups" and len(got.rows) == 300
     assert_same(got, usage_report(engine, by="user", exact=True))
+
+
+def test_user_blocks_tile_any_range_with_at_most_two_per_level() -> None:
+    import random
+
+    from tinytalk_sdk.admin.usage._agg import user_blocks
+
+    rng = random.Random(15)
+    day = dt.timedelta(days=1)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    for _ in range(400):
+        first = START + day * rng.randint(-800, 800)
+        last = first + day * rng.choice([1, 2, 3, 7, 30, 90, 91, 365, 1000, rng.randint(1, 2000)])
+        blocks = user_blocks(first, last)
+        assert blocks[0][1] == first and blocks[-1][2] == last
+        assert all(a[2] == b[1] for a, b in itertools.pairwise(blocks))  # contiguous, in order
+        for g, lo, hi in blocks:
+            size = 1 << USER_LEVELS.index(g)
+            assert hi - lo == day * size and (lo - epoch).days % size == 0  # aligned to its level
+        per_level = [g for g, _lo, _hi in blocks]
+        assert all(per_level.count(g) <= 2 for g in USER_LEVELS[:-1])
+    # a 90-day report reads about ten blocks, not ninety days
+    assert len(user_blocks(dt.datetime(2026, 9, 2, tzinfo=dt.UTC), dt.datetime(2026, 11, 30, tzinfo=dt.UTC))) <= 12
+
+
+def test_per_user_blocks_over_a_long_history_with_late_rows(engine: Engine, users: list[int]) -> None:
+    # 300 days: blocks of every level up to 256 days; then late rows into old days must reach the blocks above
+    # them, and the incremental result must equal a rebuild from scratch.
+    long_start = START - dt.timedelta(days=290)
+    insert_usage(engine, usage_rows(1200, seed=21, users=users, start=long_start, days=300))
+    rollup(engine, settle_seconds=0)
+    ranges: list[tuple[dt.datetime | None, dt.datetime | None]] = [
+        (None, None), (long_start + dt.timedelta(days=3, hours=5), START + dt.timedelta(days=2, hours=1)),
+        (long_start + dt.timedelta(days=17), long_start + dt.timedelta(days=150)),
+        (None, long_start + dt.timedelta(days=200, minutes=7)), (long_start + dt.timedelta(days=64), None)]
+    for by in ("user", "school"):
+        for start, end in ranges:
+            got = usage_report(engine, by=by, start=start, end=end, exclude_tags=["smoke"])
+            assert got.source == "rollups", got.source_note
+            assert_same(got, usage_report(engine, by=by, start=start, end=end, exclude_tags=["smoke"], exact=True))
+    insert_usage(engine, usage_rows(150, seed=22, users=users, start=long_start + dt.timedelta(days=40), days=3))
+    late = rollup(engine, settle_seconds=0)
+    assert late.rows == 150
+    incremental = _rollup_rows(engine)
+    for start, end in ranges:
+        got = usage_report(engine, by="user", start=start, end=end, exclude_tags=["qa"])
+        assert_same(got, usage_report(engine, by="user", start=start, end=end, exclude_tags=["qa"], exact=True))
+    rollup(engine, settle_seconds=0, rebuild=True)
+    assert _rollup_rows(engine) == incremental
+
+
+def test_rollups_of_an_older_layout_are_not_read(engine: Engine, users: list[int]) -> None:
+    from sqlalchemy import update
+
+    from tinytalk_sdk.db.models import ApiUsageRollupState
+
+    insert_usage(engine, usage_rows(200, seed=23, users=users))
+    rollup(engine, settle_seconds=0)
+    with engine.begin() as conn:  # what a toolkit before the per-user blocks wrote (same prices, old layout)
+        conn.execute(update(ApiUsageRollupState.__table__).values(price_fingerprint="0" * 64))
+    report = usage_report(engine, by="user")
+    assert report.source == "raw" and "older toolkit" in (report.source_note or "")
+    again = rollup(engine, settle_seconds=0)
+    assert again.rebuilt and usage_report(engine, by="user").source == "rollups"

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from ._sql import cost_sql, micros_sql
 
 if TYPE_CHECKING:
-    import numpy as np
     from sqlalchemy import ColumnElement, Select, Table
 
     from ...pricing import PriceTable
@@ -22,6 +21,11 @@ if TYPE_CHECKING:
 GRAINS = ("hour", "day", "uday")
 STEP = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "uday": dt.timedelta(days=1)}
 _FORMAT = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "uday": "%Y-%m-%d 00:00:00"}
+# Per-user blocks above ``uday``: aligned runs of 2, 4, … 256 days counted from 1970-01-01, each the merge of
+# its two halves one level down (a segment tree over days). Any range of whole days is at most two blocks per
+# level, so a 90-day ``--by user`` report reads about ten blocks per pupil instead of ninety days.
+USER_LEVELS = ("uday", "ud2", "ud4", "ud8", "ud16", "ud32", "ud64", "ud128", "ud256")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SUM_NAMES = ("calls", "errors", "input_tokens", "output_tokens", "characters", "audio_seconds", "session_minutes",
              "cost_micros", "costed", "stored")
 
@@ -51,6 +55,28 @@ def floor_to(grain: str, value: dt.datetime) -> dt.datetime:
 def ceil_to(grain: str, value: dt.datetime) -> dt.datetime:
     floor = floor_to(grain, value)
     return floor if floor == value else floor + STEP[grain]
+
+
+def block_start(level: int, day: dt.datetime) -> dt.datetime:
+    """The first day of the level-``level`` block (``2**level`` days) holding ``day``."""
+    n = (floor_to("day", day) - _EPOCH).days
+    return _EPOCH + dt.timedelta(days=n - n % (1 << level))
+
+
+def user_blocks(first: dt.datetime, last: dt.datetime) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """The whole days ``[first, last)`` as the fewest aligned blocks ``(grain, lo, hi)``, in order: from the
+    left, the largest block that starts here and fits (at most two per level)."""
+    a, b = (floor_to("day", first) - _EPOCH).days, (floor_to("day", last) - _EPOCH).days
+    out: list[tuple[str, dt.datetime, dt.datetime]] = []
+    top = len(USER_LEVELS) - 1
+    while a < b:
+        k = top
+        while k > 0 and (a % (1 << k) or a + (1 << k) > b):
+            k -= 1
+        lo = _EPOCH + dt.timedelta(days=a)
+        out.append((USER_LEVELS[k], lo, lo + dt.timedelta(days=1 << k)))
+        a += 1 << k
+    return out
 
 
 def sum_columns(log: Table, cost: ColumnElement[Any]) -> list[ColumnElement[Any]]:
@@ -116,11 +142,6 @@ class Group:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(zip(SUM_NAMES, self.sums, strict=True))
-
-    def hist(self) -> np.ndarray:
-        from .histogram import dense
-
-        return dense(self.latencies, self.counts)
 
     def latency_totals(self) -> tuple[int, int]:
         return sum(self.counts), sum(v * c for v, c in zip(self.latencies, self.counts, strict=True))

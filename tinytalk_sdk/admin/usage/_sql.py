@@ -67,13 +67,36 @@ def rollup_tables() -> tuple[Table, Table]:
     return cast(Table, ApiUsageRollup.__table__), cast(Table, ApiUsageRollupState.__table__)
 
 
+# Bumped when what the rollup rows mean changes (2: the per-user blocks above ``uday``): it is part of the
+# fingerprint, so rollups of an older layout are never read, and the next ``usage rollup`` rebuilds them.
+ROLLUP_LAYOUT = 2
+
+
 def price_fingerprint(table: PriceTable) -> str:
-    """A digest of every rate: rollups priced with one table are only read by reports on the same prices."""
-    parts = [table.version, table.currency]
+    """A digest of every rate and of :data:`ROLLUP_LAYOUT`: rollups built under one are only read by reports
+    on the same prices and layout."""
+    parts = [f"layout {ROLLUP_LAYOUT}", table.version, table.currency]
     for service in sorted(table.rates):
         for model in sorted(table.rates[service]):
             parts.append(f"{service}/{model}={table.rates[service][model]!r}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def hex_concat(column: Any, dialect: str) -> ColumnElement[Any]:
+    """The ``GROUP_CONCAT`` of ``column``'s bytes as hex (which both engines' GROUP_CONCAT carry intact), so a
+    group's stored histograms travel as one value. MariaDB caps it at ``group_concat_max_len``: lift it on the
+    connection (:func:`lift_concat_limit`)."""
+    from sqlalchemy import func, literal_column
+
+    if dialect == "sqlite":
+        return func.group_concat(func.hex(column), "")
+    table = column.table.name
+    return literal_column(f"GROUP_CONCAT(HEX({table}.{column.name}) SEPARATOR '')")
+
+
+def lift_concat_limit(conn: Connection) -> None:
+    if conn.dialect.name != "sqlite":  # the 1 MB default would cut a group's histograms short
+        conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
 
 
 _COST_SQL: dict[tuple[int, str], Any] = {}

@@ -1,8 +1,9 @@
 """``usage report`` from rollups: closed periods from ``api_usage_rollups``, the open edge from the raw table.
 
 For a range ``[start, end)`` the whole days are read from ``day`` buckets and the whole hours around them
-from ``hour`` buckets (per-user and per-school reports: whole days from ``uday`` buckets, which carry the
-user), and from the raw table only what rollups cannot hold: the partial periods at both ends, and rows with
+from ``hour`` buckets (per-user and per-school reports: whole days from the per-user blocks, which carry the
+user: ``uday`` and aligned 2…256-day blocks, at most two per level, see ``_agg.user_blocks``), and from the
+raw table only what rollups cannot hold: the partial periods at both ends, and rows with
 ``id`` above the watermark (new rows, and late rows of old periods) inside the covered span. Rollups are
 exactly the rows ``id <= watermark`` (rollup.py), so the parts never overlap or miss a row, and every sum
 equals the raw computation. Percentiles come from the merged histograms (≤ 2 % relative error, histogram.py).
@@ -20,13 +21,24 @@ from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import ValidationError
 from ...pricing import PriceTable, load_price_table
-from ._agg import Group, agg_select, ceil_to, floor_to, fold
+from ._agg import Group, agg_select, ceil_to, floor_to, fold, parse_period, user_blocks
 from ._model import UsageReport, fill_totals, make_row, sort_key
-from ._sql import GROUPINGS, _day, _filters, _key, _reading, _tables, price_fingerprint, rollup_tables, usd
+from ._sql import (
+    GROUPINGS,
+    _day,
+    _filters,
+    _key,
+    _reading,
+    _tables,
+    hex_concat,
+    lift_concat_limit,
+    price_fingerprint,
+    rollup_tables,
+    usd,
+)
 from .raw import PERCENTILES, email_labels, raw_cost_by_day, raw_report
 
 if TYPE_CHECKING:
-    import numpy as np
     from sqlalchemy import Connection, Engine, Table
 
 
@@ -87,7 +99,10 @@ class _Groups:
         self.sums: list[Group] = []
         self.blob_groups: list[int] = []
         self.blobs: list[bytes] = []
-        self.dense: list[tuple[int, np.ndarray]] = []
+        # the open edge's raw latencies: value ``edge_values[i]`` seen ``edge_counts[i]`` times in a group
+        self.edge_groups: list[int] = []
+        self.edge_values: list[int] = []
+        self.edge_counts: list[int] = []
 
     def at(self, raw_key: tuple[Any, ...]) -> int:
         found = self.seen.get(raw_key)  # the key as the database spelled it: most rows stop here
@@ -103,7 +118,30 @@ class _Groups:
     def percentiles(self) -> list[list[Any]]:
         from .histogram import group_percentiles
 
-        return group_percentiles(len(self.sums), self.blob_groups, self.blobs, self.dense, PERCENTILES)
+        return group_percentiles(len(self.sums), self.blob_groups, self.blobs,
+                                 (self.edge_groups, self.edge_values, self.edge_counts), PERCENTILES)
+
+
+def _blocks(conn: Connection, segments: list[Segment]) -> list[Segment]:
+    """``segments`` with each ``uday`` span replaced by the per-user blocks covering it (an open end is
+    closed at the first or last ``uday`` row: every rolled-up row lies between them)."""
+    from sqlalchemy import func, select
+
+    r, _state = rollup_tables()
+    out: list[Segment] = []
+    for grain, lo, hi in segments:
+        if grain != "uday":
+            out.append((grain, lo, hi))
+            continue
+        if lo is None or hi is None:
+            first, last = conn.execute(select(func.min(r.c.period_start), func.max(r.c.period_start))
+                                       .where(r.c.grain == "uday")).one()
+            if first is None:
+                continue
+            lo = lo or parse_period(first)
+            hi = hi or parse_period(last) + dt.timedelta(days=1)
+        out.extend(user_blocks(lo, hi))
+    return out
 
 
 def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None, end: dt.datetime | None,
@@ -118,35 +156,37 @@ def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None
     versions: set[str] = set()
     n = len(keys)
 
-    # 1. Whole periods from the rollups: sums in SQL, histograms as stored blobs.
+    # 1. Whole periods from the rollups, every segment in one query: sums in SQL, and every bucket's histogram
+    # bytes concatenated per group by the database, so Python sees one row per group, not per bucket.
     source = r.outerjoin(users, users.c.id == r.c.user_id) if "school" in keys else r
     rkeys = [_rollup_key(k, r, users).label(f"k{i}") for i, k in enumerate(keys)]
-    for grain, seg_lo, seg_hi in segments:
+    periods = []
+    for grain, seg_lo, seg_hi in _blocks(conn, segments):
         conds: list[Any] = [r.c.grain == grain]
         if seg_lo is not None:
             conds.append(r.c.period_start >= seg_lo)
         if seg_hi is not None:
             conds.append(r.c.period_start < seg_hi)
+        periods.append(and_(*conds))
+    if periods:
+        where: list[Any] = [or_(*periods)]
         if exclude_tags:
-            conds.append(or_(r.c.tag == "", r.c.tag.not_in(list(exclude_tags))))
+            where.append(or_(r.c.tag == "", r.c.tag.not_in(list(exclude_tags))))
         if services:
-            conds.append(r.c.service.in_(list(services)))
-        where = and_(*conds)
-        # One pass: the sums, and every bucket's histogram bytes concatenated per group by the database (as
-        # hex, which both GROUP_CONCATs carry intact), so Python sees one row per group, not per bucket.
+            where.append(r.c.service.in_(list(services)))
         sums = select(
             *rkeys, func.sum(r.c.calls), func.sum(case((r.c.status != "ok", r.c.calls), else_=0)),
             func.sum(r.c.input_tokens), func.sum(r.c.output_tokens), func.sum(r.c.characters),
             func.sum(r.c.audio_seconds), func.sum(r.c.session_minutes), func.sum(r.c.cost_micros),
-            func.sum(r.c.costed_calls), func.sum(r.c.stored_calls), _hex_concat(r, conn.dialect.name),
-        ).select_from(source).where(where).group_by(*rkeys)
+            func.sum(r.c.costed_calls), func.sum(r.c.stored_calls), hex_concat(r.c.latency_hist, conn.dialect.name),
+        ).select_from(source).where(*where).group_by(*rkeys)
         for row in conn.execute(sums):
             gid = groups.at(tuple(row[:n]))
             groups.sums[gid].add_sums(
                 [None if v is None else (float(v) if i in (5, 6) else int(v)) for i, v in enumerate(row[n:-1])])
             groups.blob_groups.append(gid)
             groups.blobs.append(bytes.fromhex(row[-1] or ""))
-        versions.update(v for (v,) in conn.execute(select(r.c.price_table).where(where, r.c.price_table != "")
+        versions.update(v for (v,) in conn.execute(select(r.c.price_table).where(*where, r.c.price_table != "")
                                                    .distinct()))
 
     # 2. The open edge from the raw table: partial periods at both ends, and rows above the watermark.
@@ -172,16 +212,10 @@ def _collect(conn: Connection, keys: Sequence[str], *, start: dt.datetime | None
                 versions.add(str(key[n]))
             gid = groups.at(tuple(key[:n]))
             groups.sums[gid].add_sums(group.sums)
-            groups.dense.append((gid, group.hist()))
+            groups.edge_groups.extend([gid] * len(group.latencies))
+            groups.edge_values.extend(group.latencies)
+            groups.edge_counts.extend(group.counts)
     return groups, versions
-
-
-def _hex_concat(r: Table, dialect: str) -> Any:
-    from sqlalchemy import func, literal_column
-
-    if dialect == "sqlite":
-        return func.group_concat(func.hex(r.c.latency_hist), "")
-    return literal_column("GROUP_CONCAT(HEX(api_usage_rollups.latency_hist) SEPARATOR '')")
 
 
 def _rollup_state(conn: Connection, table: PriceTable) -> tuple[int | None, str | None]:
@@ -199,8 +233,9 @@ def _rollup_state(conn: Connection, table: PriceTable) -> tuple[int | None, str 
     if row is None or not row.last_id:
         return None, "no rollups yet (`tinytalk usage rollup`): computed from raw rows"
     if row.price_fingerprint != price_fingerprint(table):
-        return None, (f"rollups were priced with table {row.price_table}, this report uses other prices "
-                      f"({table.version}): computed from raw rows; `tinytalk usage rollup` re-prices them")
+        return None, (f"rollups were priced with table {row.price_table} (or laid out by an older toolkit), this "
+                      f"report uses other prices ({table.version}): computed from raw rows; `tinytalk usage "
+                      f"rollup` rebuilds them")
     return int(row.last_id), None
 
 
@@ -215,8 +250,7 @@ def _from_rollups(engine: Engine, keys: Sequence[str], *, start: dt.datetime | N
     with _reading(engine) as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")  # one snapshot for the watermark, the rollups and the edge
-        else:  # the histograms of a group travel as one GROUP_CONCAT: lift its 1 MB default
-            conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
+        lift_concat_limit(conn)
         watermark, why = _rollup_state(conn, table)
         if watermark is None:
             return why or "no rollups"

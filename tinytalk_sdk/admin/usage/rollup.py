@@ -8,7 +8,9 @@ Invariant (what the report relies on): the rollup rows are exactly the aggregate
 2. picks the next ids ``(last_id, M]`` and the hours/days they fall in — a late row (``created_at`` in an
    already rolled-up period) simply makes that period "affected";
 3. deletes and recomputes those periods from every raw row with ``id <= M`` in them;
-4. moves the watermark to ``M`` and commits.
+4. rebuilds the per-user blocks above ``uday`` (2, 4, … 256 days) holding those days, each level from the
+   one below it, so a block always equals the sum of its days;
+5. moves the watermark to ``M`` and commits.
 
 So a run is idempotent, incremental, and a ``kill -9`` loses at most the batch in flight (the database rolls
 it back). Rows newer than ``settle_seconds`` are left to the next run: on MariaDB an id is taken at INSERT
@@ -24,8 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...pricing import PriceTable, load_price_table
-from ._agg import GRAINS, STEP, agg_select, floor_to, fold, parse_period, period_sql
-from ._sql import _tables, price_fingerprint, rollup_tables
+from ._agg import GRAINS, STEP, USER_LEVELS, agg_select, block_start, floor_to, fold, parse_period, period_sql
+from ._sql import _tables, hex_concat, lift_concat_limit, price_fingerprint, rollup_tables
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Table
@@ -149,6 +151,53 @@ def _recompute(conn: Connection, grain: str, lo: dt.datetime, hi: dt.datetime, u
     return len(batch)
 
 
+_BLOCK_SUMS = ("calls", "input_tokens", "output_tokens", "characters", "audio_seconds", "session_minutes",
+               "cost_micros", "costed_calls", "stored_calls", "latency_count", "latency_sum_ms")
+_BLOCK_KEYS = ("service", "operation", "model", "status", "tag", "price_table", "user_id")
+
+
+def _merge_block(conn: Connection, level: int, lo: dt.datetime) -> int:
+    """Replace the level-``level`` block starting at ``lo`` by the sum of its two halves one level down."""
+    from sqlalchemy import delete, func, insert, select
+
+    from .histogram import merge_each
+
+    rollups, _state = rollup_tables()
+    grain, child = USER_LEVELS[level], USER_LEVELS[level - 1]
+    hi = lo + dt.timedelta(days=1 << level)
+    conn.execute(delete(rollups).where(rollups.c.grain == grain, rollups.c.period_start == lo))
+    keys = [rollups.c[k] for k in _BLOCK_KEYS]
+    stmt = (select(*keys, *(func.sum(rollups.c[k]) for k in _BLOCK_SUMS),
+                   hex_concat(rollups.c.latency_hist, conn.dialect.name))
+            .where(rollups.c.grain == child, rollups.c.period_start >= lo, rollups.c.period_start < hi)
+            .group_by(*keys))
+    rows = conn.execute(stmt).all()
+    if not rows:
+        return 0
+    n_keys, n_sums = len(_BLOCK_KEYS), len(_BLOCK_SUMS)
+    hists = merge_each([bytes.fromhex(row[-1] or "") for row in rows])
+    batch = []
+    for row, hist in zip(rows, hists, strict=True):
+        values: dict[str, Any] = {"grain": grain, "period_start": lo, "latency_hist": hist}
+        values.update(zip(_BLOCK_KEYS, row[:n_keys], strict=True))
+        for name, v in zip(_BLOCK_SUMS, row[n_keys : n_keys + n_sums], strict=True):
+            values[name] = float(v) if name in ("audio_seconds", "session_minutes") else int(v)
+        batch.append(values)
+    for i in range(0, len(batch), _INSERT_CHUNK):
+        conn.execute(insert(rollups), batch[i : i + _INSERT_CHUNK])
+    return len(batch)
+
+
+def _merge_levels(conn: Connection, days: list[dt.datetime]) -> int:
+    """Rebuild every per-user block holding one of ``days`` (whose ``uday`` rows were just recomputed),
+    level by level upwards: each level reads the one just rebuilt below it."""
+    buckets = 0
+    for level in range(1, len(USER_LEVELS)):
+        for lo in sorted({block_start(level, day) for day in days}):
+            buckets += _merge_block(conn, level, lo)
+    return buckets
+
+
 def _batch(conn: Connection, table: PriceTable, fingerprint: str, *, batch_size: int, settle: float,
            rebuild: bool, now: dt.datetime) -> tuple[int, int, int, bool] | None:
     """One locked batch. ``(rows, buckets, watermark, rebuilt)``, or None when there is nothing to do."""
@@ -188,6 +237,7 @@ def _batch(conn: Connection, table: PriceTable, fingerprint: str, *, batch_size:
         statements = _statements(conn.dialect.name, grain, table)
         for lo, hi in _runs(periods, grain):
             buckets += _recompute(conn, grain, lo, hi, upto, statements)
+    buckets += _merge_levels(conn, sorted({floor_to("day", h) for h in hours}))
     rolled = rows if rebuilt else int(row.rows_rolled or 0) + rows
     conn.execute(update(state).where(state.c.id == 1).values(last_id=upto, rows_rolled=rolled, **values))
     conn.commit()
@@ -220,6 +270,7 @@ def rollup(
     started = time.perf_counter()
     with db_errors(engine, "usage rollup"), engine.connect() as base:
         conn = base.execution_options(isolation_level="READ COMMITTED") if base.dialect.name != "sqlite" else base
+        lift_concat_limit(conn)
         while max_batches is None or result.batches < max_batches:
             try:
                 done = _batch(conn, table, fingerprint, batch_size=batch_size, settle=settle_seconds,
