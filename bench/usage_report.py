@@ -1,6 +1,7 @@
 """A 90-day `usage report` on SQLite four ways, with ratios against the raw SQL query typed by hand.
 
-    .venv/bin/python bench/usage_report.py [--rows 200000] [--db /tmp/usage-bench.db] [--keep] [--no-exact]
+    .venv/bin/python bench/usage_report.py [--rows 200000] [--days 90] [--db /tmp/usage-bench.db] [--keep]
+        [--no-exact] [--mariadb-url URL] [--reuse]
 
 Rows are generated inside SQLite in one statement (see ``GENERATE``): 5 services/models, 2,000 users in 20
 schools, 2 % errors, 90 days, every cost left to the report to price in SQL (its slowest path). Then, per
@@ -13,7 +14,8 @@ grouping, in one run:
 - ``duckdb``: ``usage report --engine duckdb`` over ``usage export --format parquet``.
 
 Ratios are each time / hand. The goal (issue 15): rollups ≤ 0.05× at 1M rows, flat from 1M to 10M
-(``--rows 10000000``). Peak memory: tracemalloc per report (Python allocations) and ru_maxrss (the process,
+(``--rows 10000000``: ten times the density; ``--rows 10000000 --days 900``: ten times the history behind the
+same report). Peak memory: tracemalloc per report (Python allocations) and ru_maxrss (the process,
 SQLite page cache and DuckDB included). The default size is modest so it runs in a minute or two.
 """
 
@@ -72,7 +74,26 @@ GENERATE_MARIADB = (
 )
 
 
-def build(db_path: Path, n: int, *, users: int = 2000) -> float:
+_SQLITE_TIME = ("strftime('%Y-%m-%d %H:%M:%f', '2026-09-01', '+' || ((i / 7) % 90) || ' days',\n"
+                "           '+' || ((i * 7919) % 86400) || ' seconds')")
+_MARIADB_TIME = "TIMESTAMP('2026-09-01') + INTERVAL ((seq DIV 7) % 90) DAY + INTERVAL ((seq * 7919) % 86400) SECOND"
+
+
+def spread(sql: str, days: int, *, ordered: bool = False, n: int = 0) -> str:
+    """``sql`` (GENERATE or GENERATE_MARIADB) with the rows spread over ``days`` days ending 2026-11-29, so
+    ``--days 900`` grows the history behind the same 90-day report instead of its density. ``ordered``: row
+    ``i`` of ``n`` at ``i/n`` of the way through, so ids follow time as in production (an id is taken when the
+    call is logged); by default every million ids spans every day, the worst case for reading one day raw."""
+    base = (dt.date(2026, 11, 30) - dt.timedelta(days=days)).isoformat()
+    if ordered:
+        seconds = days * 86400
+        sql = (sql.replace(_SQLITE_TIME, f"strftime('%Y-%m-%d %H:%M:%f', '{base}', '+' || ((i * {seconds}) / {n})"
+                                         " || ' seconds')")
+               .replace(_MARIADB_TIME, f"TIMESTAMP('{base}') + INTERVAL ((seq * {seconds}) DIV {n}) SECOND"))
+    return sql.replace("'2026-09-01'", f"'{base}'").replace("% 90)", f"% {days})")
+
+
+def build(db_path: Path, n: int, *, users: int = 2000, days: int = 90, ordered: bool = False) -> float:
     """Migrate an empty SQLite database and fill it with ``n`` usage rows and ``users`` users. Returns seconds.
 
     The rows are generated inside SQLite (a recursive CTE), with the table's indexes dropped during the insert
@@ -100,7 +121,7 @@ def build(db_path: Path, n: int, *, users: int = 2000) -> float:
         )
         for name, _sql in indexes:
             con.execute(f'DROP INDEX "{name}"')
-        con.execute(GENERATE, {"n": n, "users": users})
+        con.execute(spread(GENERATE, days, ordered=ordered, n=n), {"n": n, "users": users})
         for _name, sql in indexes:
             con.execute(sql)
     con.close()
@@ -154,7 +175,7 @@ def measure(fn: Callable[[], Any], *, memory: bool = False, runs: int = 1) -> tu
     return elapsed, peak, result
 
 
-def build_mariadb(url: str, n: int, *, users: int = 2000) -> float:
+def build_mariadb(url: str, n: int, *, users: int = 2000, days: int = 90, ordered: bool = False) -> float:
     """Migrate the (empty) MariaDB database at ``url`` and fill it like :func:`build`. Returns seconds."""
     from sqlalchemy import inspect, text
 
@@ -177,7 +198,8 @@ def build_mariadb(url: str, n: int, *, users: int = 2000) -> float:
     for first in range(0, n, 1_000_000):  # one statement (and commit) per million: bounded undo log
         last = min(first + 1_000_000, n) - 1
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO" + GENERATE_MARIADB.format(users=users) + f"FROM seq_{first}_to_{last}"))
+            conn.execute(text("INSERT INTO" + spread(GENERATE_MARIADB, days, ordered=ordered, n=n).format(users=users)
+                              + f"FROM seq_{first}_to_{last}"))
     with engine.begin() as conn:
         if indexes:
             conn.execute(text("ALTER TABLE api_usage_logs " + ", ".join(
@@ -210,6 +232,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--db", type=Path, default=None, help="SQLite file to build (default: a temp file)")
     parser.add_argument("--mariadb-url", default=None, help="an empty MariaDB database to build in instead")
+    parser.add_argument("--days", type=int, default=90, help="spread the rows over this many days ending "
+                        "2026-11-29 (the report is still the last 90): more history, the same density")
+    parser.add_argument("--time-ordered", action="store_true", help="ids follow time, as in production "
+                        "(default: every million ids spans every day, the worst case for the raw edge)")
     parser.add_argument("--keep", action="store_true", help="keep the database file")
     parser.add_argument("--no-exact", action="store_true", help="skip the --exact column (slow at 10M rows)")
     parser.add_argument("--reuse", action="store_true", help="keep the rows already in --mariadb-url/--db "
@@ -220,19 +246,21 @@ def main() -> None:
     if args.mariadb_url:
         url = args.mariadb_url
         if not args.reuse:
-            built = build_mariadb(url, args.rows)
+            built = build_mariadb(url, args.rows, days=args.days, ordered=args.time_ordered)
     else:
         db_path = args.db or Path(folder.name) / "usage-bench.db"
         url = f"sqlite:///{db_path}"
         if not args.reuse:
             db_path.unlink(missing_ok=True)
-            built = build(db_path, args.rows)
+            built = build(db_path, args.rows, days=args.days, ordered=args.time_ordered)
     engine = make_engine(url)
-    print(f"{engine.dialect.name}: built {args.rows:,} rows in {built:.1f} s ({args.rows / built:,.0f} rows/s)")
-    # One batch: the generated ids are not in time order (every million spans all 90 days), so id batches
-    # would each recompute every period; production ids follow time and batch cheaply.
+    print(f"{engine.dialect.name}: built {args.rows:,} rows over {args.days} days"
+          f"{' in time order' if args.time_ordered else ''} in {built:.1f} s "
+          f"({args.rows / built:,.0f} rows/s)")
+    # One batch unless --time-ordered: the default ids are not in time order (every million spans every day),
+    # so id batches would each recompute every period; production ids follow time and batch cheaply.
     took, peak, done = measure(lambda: rollup(engine, settle_seconds=0, rebuild=args.reuse,
-                                              batch_size=args.rows * 2))
+                                              batch_size=1_000_000 if args.time_ordered else args.rows * 2))
     print(f"usage rollup (first, all rows): {took:6.1f} s, {done.buckets:,} buckets")
     edge = max(args.rows // 1000, 1)
     add_open_edge(engine, edge)
